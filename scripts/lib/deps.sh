@@ -1,0 +1,42 @@
+# Shared by scripts/*.sh: install what Tether needs from Debian packages.
+# Idempotent: only missing packages are installed; apt-get runs as root
+# (or through sudo when available).
+
+TETHER_PACKAGES=(
+  cmake make g++ pkg-config
+  libwebsocketpp-dev libasio-dev libssl-dev rapidjson-dev catch2
+  openssl
+)
+
+tether_missing_packages() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  echo "${missing[@]:-}"
+}
+
+tether_install_packages() {
+  local missing
+  missing=$(tether_missing_packages "$@")
+  [ -z "$missing" ] && return 0
+  echo "installing: $missing"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null; then sudo="sudo"; else
+      echo "error: missing packages ($missing) and not root; install them first" >&2
+      return 1
+    fi
+  fi
+  # shellcheck disable=SC2086
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+}
+
+# Configures and builds into $1 with extra CMake arguments after it.
+tether_build() {
+  local build_dir=$1
+  shift
+  cmake -S "$TETHER_ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null &&
+    cmake --build "$build_dir" -j "$(nproc 2>/dev/null || echo 2)"
+}

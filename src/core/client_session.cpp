@@ -1,0 +1,618 @@
+#include "core/client_session.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "core/jwt.h"
+
+namespace tether::core {
+
+namespace {
+// Room for the JSON envelope around a channel message's channel and data.
+constexpr size_t kEnvelopeBytes = 160;
+}  // namespace
+
+const char* validate(const ClientConfig& c) {
+  if (const char* e = validate(c.backoff)) return e;
+  if (const char* e = validate(c.heartbeat)) return e;
+  if (const char* e = validate(c.reliable)) return e;
+  if (c.connect_timeout_ms <= 0) return "connect timeout must be > 0";
+  if (c.auth_timeout_ms <= 0) return "auth timeout must be > 0";
+  if (c.refresh_lead_ms < 0) return "token refresh lead time must be >= 0";
+  if (c.refresh_timeout_ms <= 0) return "token refresh timeout must be > 0";
+  if (c.receive_window == 0) return "receive window must be > 0";
+  if (c.limits.max_frame_bytes < 1024) return "max message size must be >= 1024 bytes";
+  return nullptr;
+}
+
+const char* client_state_name(ClientState s) {
+  switch (s) {
+    case ClientState::Idle: return "idle";
+    case ClientState::Connecting: return "connecting";
+    case ClientState::Authenticating: return "authenticating";
+    case ClientState::Ready: return "ready";
+    case ClientState::Backoff: return "backoff";
+    case ClientState::Closed: return "closed";
+    case ClientState::GaveUp: return "gave_up";
+    case ClientState::Unauthorized: return "unauthorized";
+  }
+  return "unknown";
+}
+
+const char* send_status_name(SendStatus s) {
+  switch (s) {
+    case SendStatus::Ok: return "ok";
+    case SendStatus::QueueFull: return "queue_full";
+    case SendStatus::PermissionDenied: return "permission_denied";
+    case SendStatus::InvalidPayload: return "invalid_payload";
+    case SendStatus::TooLarge: return "too_large";
+    case SendStatus::InvalidChannel: return "invalid_channel";
+    case SendStatus::WrongState: return "wrong_state";
+  }
+  return "unknown";
+}
+
+ClientSession::ClientSession(ClientConfig config, uint64_t rng_seed)
+    : config_(std::move(config)),
+      backoff_(config_.backoff, rng_seed),
+      heartbeat_(config_.heartbeat),
+      sender_(config_.reliable),
+      receiver_(config_.receive_window),
+      writer_(config_.limits.max_frame_bytes) {
+  const TokenCheck claims = read_claims_unverified(config_.token);
+  if (claims.error == TokenError::None) token_expires_at_ = claims.claims.expires_at_ms;
+}
+
+// ---- commands ---------------------------------------------------------
+
+void ClientSession::connect(TimeMs now) {
+  now_ = now;
+  switch (state_) {
+    case ClientState::Idle:
+    case ClientState::Closed:
+    case ClientState::GaveUp:
+    case ClientState::Unauthorized:
+      backoff_.reset();
+      begin_connect(now);
+      break;
+    default:
+      break;
+  }
+}
+
+void ClientSession::begin_connect(TimeMs now) {
+  reconnect_at_ = kNever;
+  connect_deadline_ = now + config_.connect_timeout_ms;
+  actions_.push_back({TransportAction::Kind::Connect, 0, {}});
+  set_state(ClientState::Connecting, now);
+}
+
+void ClientSession::close(TimeMs now, uint16_t code, std::string_view reason) {
+  now_ = now;
+  if (state_ == ClientState::Closed) return;
+  if (state_ == ClientState::Connecting || state_ == ClientState::Authenticating ||
+      state_ == ClientState::Ready) {
+    close_transport(code, reason);
+  }
+  stop_connection_timers();
+  reconnect_at_ = kNever;
+  sender_.deactivate();
+  sender_.fail_all(SendOutcome::Closed);
+  drain_resolutions();
+  last_close_code_ = code;
+  last_close_reason_.assign(reason);
+  last_close_initiator_ = CloseInitiator::Local;
+  set_state(ClientState::Closed, now);
+}
+
+void ClientSession::reconnect_now(TimeMs now) {
+  now_ = now;
+  if (state_ == ClientState::Backoff) {
+    begin_connect(now);
+  } else if (state_ == ClientState::GaveUp) {
+    connect(now);
+  }
+}
+
+SendStatus ClientSession::send(std::string_view channel, std::string_view json_data, bool reliable,
+                               uint64_t message_id, TimeMs now) {
+  now_ = now;
+  if (state_ == ClientState::Closed || state_ == ClientState::GaveUp) return SendStatus::WrongState;
+  if (channel.empty()) return SendStatus::InvalidChannel;
+  if (channel.size() + json_data.size() + kEnvelopeBytes > config_.limits.max_frame_bytes) {
+    return SendStatus::TooLarge;
+  }
+  switch (validate_json_payload(json_data, config_.limits)) {
+    case CodecError::None: break;
+    case CodecError::TooLarge: return SendStatus::TooLarge;
+    default: return SendStatus::InvalidPayload;
+  }
+  if (permissions_known_ && !permissions_.allows(ChannelAction::Publish, channel)) {
+    return SendStatus::PermissionDenied;
+  }
+  if (sender_.enqueue(message_id, channel, json_data, reliable, unix_now(now)) !=
+      ReliableSender::EnqueueResult::Ok) {
+    return SendStatus::QueueFull;
+  }
+  return SendStatus::Ok;
+}
+
+SendStatus ClientSession::subscribe(std::string_view channel, TimeMs now) {
+  now_ = now;
+  if (state_ == ClientState::Closed || state_ == ClientState::GaveUp) return SendStatus::WrongState;
+  if (channel.empty()) return SendStatus::InvalidChannel;
+  if (permissions_known_ && !permissions_.allows(ChannelAction::Subscribe, channel)) {
+    return SendStatus::PermissionDenied;
+  }
+  subscriptions_.emplace(channel);
+  send_subscription(MessageType::Subscribe, channel);
+  return SendStatus::Ok;
+}
+
+SendStatus ClientSession::unsubscribe(std::string_view channel, TimeMs now) {
+  now_ = now;
+  if (state_ == ClientState::Closed || state_ == ClientState::GaveUp) return SendStatus::WrongState;
+  if (channel.empty()) return SendStatus::InvalidChannel;
+  subscriptions_.erase(std::string(channel));
+  send_subscription(MessageType::Unsubscribe, channel);
+  return SendStatus::Ok;
+}
+
+void ClientSession::send_subscription(MessageType type, std::string_view channel) {
+  if (state_ == ClientState::Ready) {
+    Message msg;
+    msg.type = type;
+    msg.channel.assign(channel);
+    queue_control(msg);
+  } else {
+    // Replayed after auth when the server resumes our session; a fresh
+    // session gets the whole wanted set instead.
+    offline_subscription_ops_.push_back({type, std::string(channel)});
+  }
+}
+
+void ClientSession::set_token(std::string token, TimeMs now) {
+  now_ = now;
+  config_.token = std::move(token);
+  const TokenCheck claims = read_claims_unverified(config_.token);
+  token_expires_at_ = claims.error == TokenError::None ? claims.claims.expires_at_ms : 0;
+  if (state_ == ClientState::Unauthorized) {
+    backoff_.reset();
+    begin_connect(now);
+  } else if (state_ == ClientState::Ready) {
+    // Let the server switch this session to the new token without reconnecting.
+    send_refresh(now);
+  }
+}
+
+// ---- inputs -----------------------------------------------------------
+
+void ClientSession::handle_open(TimeMs now) {
+  now_ = now;
+  if (state_ != ClientState::Connecting) return;
+  connect_deadline_ = kNever;
+  auth_deadline_ = now + config_.auth_timeout_ms;
+  Message auth;
+  auth.type = MessageType::Auth;
+  auth.token = config_.token;
+  if (!session_id_.empty()) {
+    auth.session = session_id_;
+    auth.last_seq = receiver_.delivered_up_to();
+  }
+  auth.window = config_.receive_window;
+  queue_control(auth);
+  set_state(ClientState::Authenticating, now);
+}
+
+void ClientSession::handle_text(std::string_view frame, TimeMs now) {
+  now_ = now;
+  if (state_ != ClientState::Authenticating && state_ != ClientState::Ready) return;
+  ++counters_.frames_received;
+  counters_.bytes_received += frame.size();
+  decoded_.clear();
+  issues_.clear();
+  // Frame-level and element-level problems each come back as one issue.
+  decode_frame(frame, config_.limits, decoded_, issues_);
+  for (const DecodeIssue& issue : issues_) emit_error(codec_error_name(issue.error), issue.detail);
+  for (Message& msg : decoded_) {
+    handle_message(std::move(msg), now);
+    // A message may end the connection (auth_failed); the rest is moot.
+    if (state_ != ClientState::Authenticating && state_ != ClientState::Ready) break;
+  }
+  if (receiver_.ack_due() && state_ == ClientState::Ready) {
+    Message ack;
+    ack.type = MessageType::Ack;
+    ack.up_to = receiver_.delivered_up_to();
+    queue_control(ack);
+    receiver_.clear_ack_due();
+  }
+  drain_resolutions();
+}
+
+void ClientSession::handle_message(Message&& msg, TimeMs now) {
+  switch (msg.type) {
+    case MessageType::AuthSuccess:
+      if (state_ == ClientState::Authenticating) {
+        handle_auth_success(std::move(msg), now);
+      } else {
+        emit_error("unexpected_message", "auth_success while already authenticated");
+      }
+      break;
+    case MessageType::AuthFailed:
+      close_transport(close_code::kNormal, "auth failed");
+      connection_down();
+      enter_unauthorized(msg.code.empty() ? "auth_failed" : msg.code, msg.reason, now);
+      break;
+    case MessageType::Ping: {
+      Message pong;
+      pong.type = MessageType::Pong;
+      pong.timestamp = msg.timestamp;
+      queue_control(pong);
+      break;
+    }
+    case MessageType::Pong:
+      heartbeat_.handle_pong(msg.timestamp, now);
+      break;
+    case MessageType::Channel:
+      if (state_ != ClientState::Ready) {
+        // Nothing reaches the app before auth_success.
+        emit_error("not_authenticated", "channel message before auth_success dropped");
+        break;
+      }
+      handle_channel(std::move(msg));
+      break;
+    case MessageType::Ack:
+      sender_.handle_ack(msg.up_to, msg.message_id);
+      break;
+    case MessageType::TokenRefresh: {
+      refresh_deadline_ = kNever;
+      config_.token = msg.token;
+      int64_t expires_at = msg.expires_at;
+      if (expires_at == 0) {
+        const TokenCheck claims = read_claims_unverified(config_.token);
+        if (claims.error == TokenError::None) expires_at = claims.claims.expires_at_ms;
+      }
+      token_expires_at_ = expires_at;
+      ClientEvent event;
+      event.kind = ClientEvent::Kind::TokenRefreshed;
+      event.token = config_.token;
+      event.expires_at = expires_at;
+      events_.push_back(std::move(event));
+      schedule_refresh(now);
+      break;
+    }
+    case MessageType::RefreshFailed: {
+      refresh_deadline_ = kNever;
+      ClientEvent event;
+      event.kind = ClientEvent::Kind::TokenExpiring;
+      event.expires_at = token_expires_at_;
+      event.code = msg.code;
+      event.reason = msg.reason;
+      events_.push_back(std::move(event));
+      break;
+    }
+    case MessageType::PermissionDenied: {
+      ClientEvent event;
+      event.kind = ClientEvent::Kind::PermissionDenied;
+      if (msg.message_id != 0) event.message_id = sender_.handle_refused(msg.message_id);
+      if (msg.action == channel_action_name(ChannelAction::Subscribe)) subscriptions_.erase(msg.channel);
+      event.channel = std::move(msg.channel);
+      event.action = std::move(msg.action);
+      event.reason = std::move(msg.reason);
+      event.code = std::move(msg.code);
+      events_.push_back(std::move(event));
+      break;
+    }
+    case MessageType::Subscribed:
+    case MessageType::Unsubscribed: {
+      ClientEvent event;
+      event.kind = msg.type == MessageType::Subscribed ? ClientEvent::Kind::Subscribed
+                                                       : ClientEvent::Kind::Unsubscribed;
+      event.channel = std::move(msg.channel);
+      events_.push_back(std::move(event));
+      break;
+    }
+    case MessageType::Error:
+      emit_error(msg.code.empty() ? "peer_error" : msg.code, msg.reason);
+      break;
+    case MessageType::Auth:
+    case MessageType::RefreshToken:
+    case MessageType::Subscribe:
+    case MessageType::Unsubscribe:
+      emit_error("unexpected_message", "client-to-server message received from server");
+      break;
+  }
+}
+
+void ClientSession::handle_auth_success(Message&& msg, TimeMs now) {
+  const bool resumed = msg.resumed && !session_id_.empty() && msg.session == session_id_;
+  session_id_ = std::move(msg.session);
+  permissions_ = PermissionSet(msg.permissions);
+  permissions_known_ = true;
+  if (!resumed) receiver_.reset();
+  sender_.activate(resumed, msg.last_seq);
+  auth_deadline_ = kNever;
+  heartbeat_.start(now);
+  backoff_.on_connected(now);
+  if (msg.expires_at != 0) token_expires_at_ = msg.expires_at;
+  if (ever_authenticated_) ++counters_.reconnects;
+  ever_authenticated_ = true;
+
+  // Bring the server's subscriptions in line with what the host wants.
+  std::vector<PendingSubscription> ops;
+  ops.swap(offline_subscription_ops_);
+  set_state(ClientState::Ready, now, resumed);
+  if (resumed) {
+    for (const PendingSubscription& op : ops) send_subscription(op.type, op.channel);
+  } else {
+    for (const std::string& channel : subscriptions_) send_subscription(MessageType::Subscribe, channel);
+  }
+
+  ClientEvent event;
+  event.kind = ClientEvent::Kind::AuthOk;
+  event.permissions = std::move(msg.permissions);
+  event.user_id = std::move(msg.user_id);
+  event.session = session_id_;
+  event.expires_at = token_expires_at_;
+  event.resumed = resumed;
+  events_.push_back(std::move(event));
+  schedule_refresh(now);
+}
+
+void ClientSession::handle_channel(Message&& msg) {
+  if (!msg.require_ack) {
+    deliver(std::move(msg), false);
+    return;
+  }
+  const uint64_t duplicates_before = receiver_.duplicates();
+  receiver_.accept(std::move(msg), ready_);
+  counters_.duplicates_dropped += receiver_.duplicates() - duplicates_before;
+  for (Message& ready : ready_) deliver(std::move(ready), true);
+  ready_.clear();
+}
+
+void ClientSession::deliver(Message&& msg, bool reliable) {
+  ++counters_.messages_received;
+  ClientEvent event;
+  event.kind = ClientEvent::Kind::Message;
+  event.reliable = reliable;
+  event.message_id = msg.id;
+  event.timestamp = msg.timestamp;
+  event.channel = std::move(msg.channel);
+  event.data = std::move(msg.data);
+  events_.push_back(std::move(event));
+}
+
+void ClientSession::handle_closed(uint16_t code, std::string_view reason, TimeMs now) {
+  now_ = now;
+  if (state_ != ClientState::Connecting && state_ != ClientState::Authenticating &&
+      state_ != ClientState::Ready) {
+    return;
+  }
+  connection_down();
+  const CloseInitiator who =
+      code == close_code::kAbnormal ? CloseInitiator::Transport : CloseInitiator::Remote;
+  if (code == close_code::kAuthFailed) {
+    enter_unauthorized("auth_failed", reason, now);
+  } else if (code == close_code::kTokenExpired) {
+    enter_unauthorized("token_expired", reason, now);
+  } else {
+    schedule_reconnect(code, reason, who, now);
+  }
+}
+
+void ClientSession::handle_timeout(TimeMs now) {
+  now_ = now;
+  if (state_ == ClientState::Connecting && now >= connect_deadline_) {
+    close_transport(close_code::kNormal, "connect timeout");
+    connection_down();
+    schedule_reconnect(close_code::kAbnormal, "connect timeout", CloseInitiator::Local, now);
+  }
+  if (state_ == ClientState::Authenticating && now >= auth_deadline_) {
+    close_transport(close_code::kAuthTimeout, "auth timeout");
+    connection_down();
+    emit_error("auth_timeout", "no auth_success within the auth timeout");
+    schedule_reconnect(close_code::kAuthTimeout, "auth timeout", CloseInitiator::Local, now);
+  }
+  if (state_ == ClientState::Backoff && now >= reconnect_at_) begin_connect(now);
+  if (state_ == ClientState::Ready) {
+    int64_t ping_timestamp = 0;
+    switch (heartbeat_.handle_timeout(now, &ping_timestamp)) {
+      case Heartbeat::Action::SendPing: {
+        Message ping;
+        ping.type = MessageType::Ping;
+        ping.timestamp = ping_timestamp;
+        queue_control(ping);
+        break;
+      }
+      case Heartbeat::Action::LinkDead:
+        close_transport(close_code::kHeartbeatTimeout, "heartbeat timeout");
+        connection_down();
+        schedule_reconnect(close_code::kHeartbeatTimeout, "heartbeat timeout", CloseInitiator::Local, now);
+        break;
+      case Heartbeat::Action::None:
+        break;
+    }
+  }
+  if (state_ == ClientState::Ready) {
+    sender_.handle_timeout(now);
+    if (now >= refresh_deadline_) {
+      refresh_deadline_ = kNever;
+      ClientEvent event;
+      event.kind = ClientEvent::Kind::TokenExpiring;
+      event.expires_at = token_expires_at_;
+      event.code = "refresh_timeout";
+      event.reason = "no token_refresh within the refresh timeout";
+      events_.push_back(std::move(event));
+    } else if (now >= refresh_at_) {
+      refresh_at_ = kNever;
+      send_refresh(now);
+    }
+  }
+  backoff_.handle_timeout(now);
+  drain_resolutions();
+}
+
+// ---- outputs ----------------------------------------------------------
+
+TimeMs ClientSession::next_timeout() const {
+  TimeMs next = backoff_.next_timeout();
+  switch (state_) {
+    case ClientState::Connecting: next = std::min(next, connect_deadline_); break;
+    case ClientState::Authenticating: next = std::min(next, auth_deadline_); break;
+    case ClientState::Backoff: next = std::min(next, reconnect_at_); break;
+    case ClientState::Ready:
+      next = std::min({next, heartbeat_.next_timeout(), sender_.next_timeout(), refresh_at_, refresh_deadline_});
+      break;
+    default: break;
+  }
+  return next;
+}
+
+bool ClientSession::poll_transmit(std::string& frame) {
+  if (state_ == ClientState::Ready) {
+    TransmitView view;
+    while (sender_.next_transmit(now_, view)) {
+      encode_channel_message(view.channel, view.data, view.timestamp, view.seq, view.base,
+                             writer_.begin_message());
+      writer_.commit_message();
+      if (!view.retransmission) ++counters_.messages_sent;
+    }
+  }
+  if (!writer_.pop_frame(frame)) return false;
+  ++counters_.frames_sent;
+  counters_.bytes_sent += frame.size();
+  return true;
+}
+
+bool ClientSession::poll_action(TransportAction& action) {
+  if (actions_.empty()) return false;
+  action = std::move(actions_.front());
+  actions_.pop_front();
+  return true;
+}
+
+bool ClientSession::poll_event(ClientEvent& event) {
+  if (events_.empty()) return false;
+  event = std::move(events_.front());
+  events_.pop_front();
+  return true;
+}
+
+// ---- helpers ----------------------------------------------------------
+
+void ClientSession::set_state(ClientState state, TimeMs now, bool resumed) {
+  (void)now;
+  state_ = state;
+  ClientEvent event;
+  event.kind = ClientEvent::Kind::StateChanged;
+  event.state = state;
+  event.resumed = resumed;
+  event.attempt = backoff_.attempts();
+  if (state == ClientState::Backoff) event.delay_ms = reconnect_delay_;
+  if (state == ClientState::Backoff || state == ClientState::Closed || state == ClientState::GaveUp ||
+      state == ClientState::Unauthorized) {
+    event.close_code = last_close_code_;
+    event.reason = last_close_reason_;
+    event.initiator = last_close_initiator_;
+  }
+  events_.push_back(std::move(event));
+}
+
+void ClientSession::close_transport(uint16_t code, std::string_view reason) {
+  actions_.push_back({TransportAction::Kind::Close, code, std::string(reason)});
+  // Anything not yet handed to the transport belongs to the dead connection.
+  std::string discarded;
+  while (writer_.pop_frame(discarded)) {
+  }
+}
+
+void ClientSession::stop_connection_timers() {
+  connect_deadline_ = kNever;
+  auth_deadline_ = kNever;
+  refresh_at_ = kNever;
+  refresh_deadline_ = kNever;
+  heartbeat_.stop();
+}
+
+void ClientSession::connection_down() {
+  stop_connection_timers();
+  sender_.deactivate();
+  backoff_.on_disconnected();
+  std::string discarded;
+  while (writer_.pop_frame(discarded)) {
+  }
+}
+
+void ClientSession::schedule_reconnect(uint16_t code, std::string_view reason, CloseInitiator who,
+                                       TimeMs now) {
+  last_close_code_ = code;
+  last_close_reason_.assign(reason);
+  last_close_initiator_ = who;
+  const std::optional<TimeMs> delay = backoff_.next_delay();
+  if (!delay) {
+    sender_.fail_all(SendOutcome::Closed);
+    drain_resolutions();
+    set_state(ClientState::GaveUp, now);
+    return;
+  }
+  reconnect_delay_ = *delay;
+  reconnect_at_ = now + *delay;
+  set_state(ClientState::Backoff, now);
+}
+
+void ClientSession::enter_unauthorized(std::string_view code, std::string_view reason, TimeMs now) {
+  last_close_code_ = close_code::kAuthFailed;
+  last_close_reason_.assign(reason);
+  last_close_initiator_ = CloseInitiator::Remote;
+  ClientEvent event;
+  event.kind = ClientEvent::Kind::AuthFailed;
+  event.code.assign(code);
+  event.reason.assign(reason);
+  events_.push_back(std::move(event));
+  // Queued sends wait for set_token(); close() resolves them.
+  set_state(ClientState::Unauthorized, now);
+}
+
+void ClientSession::schedule_refresh(TimeMs now) {
+  refresh_at_ = kNever;
+  if (token_expires_at_ == 0 || state_ != ClientState::Ready) return;
+  refresh_at_ = std::max(now, to_local(token_expires_at_) - config_.refresh_lead_ms);
+}
+
+void ClientSession::send_refresh(TimeMs now) {
+  if (refresh_deadline_ != kNever) return;  // one refresh in flight at a time
+  Message refresh;
+  refresh.type = MessageType::RefreshToken;
+  refresh.token = config_.token;
+  queue_control(refresh);
+  refresh_deadline_ = now + config_.refresh_timeout_ms;
+}
+
+void ClientSession::queue_control(const Message& msg) {
+  encode_message(msg, writer_.begin_message());
+  writer_.commit_message();
+}
+
+void ClientSession::drain_resolutions() {
+  SendResolution resolution;
+  while (sender_.poll_resolution(resolution)) {
+    ClientEvent event;
+    event.message_id = resolution.message_id;
+    event.outcome = resolution.outcome;
+    event.kind = resolution.outcome == SendOutcome::Acked ? ClientEvent::Kind::Acked
+                                                          : ClientEvent::Kind::SendFailed;
+    events_.push_back(std::move(event));
+  }
+}
+
+void ClientSession::emit_error(std::string_view code, std::string_view reason) {
+  ++counters_.errors;
+  ClientEvent event;
+  event.kind = ClientEvent::Kind::Error;
+  event.code.assign(code);
+  event.reason.assign(reason);
+  events_.push_back(std::move(event));
+}
+
+}  // namespace tether::core

@@ -1,0 +1,258 @@
+#pragma once
+// The client side of the protocol as a state machine, in the manner of
+// quinn-proto: inputs (handle_*), commands (connect, send, close, ...),
+// drained outputs (poll_transmit, poll_action, poll_event) and next_timeout().
+// One ClientSession is one logical connection; it outlives transport
+// connections and carries reliable state across reconnects and resumes.
+//
+// Drive it like this: after any input or command, drain poll_action(),
+// poll_transmit() and poll_event(), then call handle_timeout() at or after
+// next_timeout(). Early or repeated handle_timeout() calls are harmless.
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/backoff.h"
+#include "core/codec.h"
+#include "core/frame_writer.h"
+#include "core/heartbeat.h"
+#include "core/permissions.h"
+#include "core/reliable_receiver.h"
+#include "core/reliable_sender.h"
+#include "core/time.h"
+
+namespace tether::core {
+
+struct ClientConfig {
+  std::string token;
+  BackoffConfig backoff;
+  HeartbeatConfig heartbeat;
+  ReliableConfig reliable;
+  CodecLimits limits;
+  TimeMs connect_timeout_ms = 10000;   // transport connect + TLS + WebSocket handshake
+  TimeMs auth_timeout_ms = 10000;      // open -> auth_success
+  TimeMs refresh_lead_ms = 60000;      // refresh this long before the token expires
+  TimeMs refresh_timeout_ms = 10000;   // refresh_token -> token_refresh
+  uint32_t receive_window = 4096;      // out-of-order reliable ids we accept ahead of a gap
+  // unix_ms = now + wall_clock_offset_ms; used for message timestamps and
+  // token expiry, which are wall-clock values on the wire.
+  int64_t wall_clock_offset_ms = 0;
+};
+
+// Returns nullptr if valid, else a static description of the first problem.
+const char* validate(const ClientConfig& config);
+
+enum class ClientState : uint8_t {
+  Idle,            // created, never connected
+  Connecting,      // waiting for the transport to open
+  Authenticating,  // open, auth sent, waiting for auth_success
+  Ready,           // authenticated: traffic flows
+  Backoff,         // waiting before the next attempt
+  Closed,          // closed by the host; never reconnects by itself
+  GaveUp,          // max_attempts consecutive failures
+  Unauthorized,    // the server rejected the token; waits for set_token()
+};
+
+const char* client_state_name(ClientState state);
+
+enum class CloseInitiator : uint8_t { Local, Remote, Transport };
+
+// Well-known close codes (docs/PROTOCOL.md).
+namespace close_code {
+constexpr uint16_t kNormal = 1000;
+constexpr uint16_t kGoingAway = 1001;
+constexpr uint16_t kAbnormal = 1006;  // no close frame (set by transports, never sent)
+constexpr uint16_t kTooBig = 1009;
+constexpr uint16_t kTryAgainLater = 1013;
+constexpr uint16_t kHeartbeatTimeout = 4000;
+constexpr uint16_t kAuthFailed = 4001;
+constexpr uint16_t kAuthTimeout = 4002;
+constexpr uint16_t kTokenExpired = 4003;
+constexpr uint16_t kProtocolError = 4004;
+constexpr uint16_t kSessionReplaced = 4005;
+constexpr uint16_t kSlowConsumer = 4008;
+}  // namespace close_code
+
+struct ClientEvent {
+  enum class Kind : uint8_t {
+    StateChanged,      // state (+ attempt/delay for Backoff, close info, resumed for Ready)
+    Message,           // channel, data, reliable, message_id (the peer's sequence)
+    Acked,             // message_id: a reliable send was delivered
+    SendFailed,        // message_id, outcome
+    AuthOk,            // permissions, user_id, session, expires_at
+    AuthFailed,        // code, reason
+    TokenRefreshed,    // token, expires_at
+    TokenExpiring,     // expires_at: refresh failed; supply a token with set_token()
+    PermissionDenied,  // channel, action, message_id (0 for subscribe), reason
+    Subscribed,        // channel
+    Unsubscribed,      // channel
+    Error,             // code, reason: malformed or unexpected input; the session carries on
+  };
+  Kind kind = Kind::Error;
+  ClientState state = ClientState::Idle;
+  uint32_t attempt = 0;
+  TimeMs delay_ms = 0;
+  uint16_t close_code = 0;
+  CloseInitiator initiator = CloseInitiator::Local;
+  bool resumed = false;
+  bool reliable = false;
+  uint64_t message_id = 0;
+  SendOutcome outcome = SendOutcome::Acked;
+  int64_t expires_at = 0;  // Unix ms
+  int64_t timestamp = 0;   // Message: sender's Unix ms
+  std::string channel;
+  std::string data;
+  std::string code;
+  std::string reason;
+  std::string action;
+  std::string token;
+  std::string user_id;
+  std::string session;
+  std::vector<std::string> permissions;
+};
+
+// What the runtime must do to the transport.
+struct TransportAction {
+  enum class Kind : uint8_t { Connect, Close };
+  Kind kind = Kind::Connect;
+  uint16_t code = 0;
+  std::string reason;
+};
+
+enum class SendStatus : uint8_t {
+  Ok,
+  QueueFull,         // offline queue at its message or byte limit
+  PermissionDenied,  // the server's permission set does not allow publishing here
+  InvalidPayload,    // not valid JSON (or too deep, or invalid UTF-8)
+  TooLarge,          // would not fit in one frame
+  InvalidChannel,    // empty channel name
+  WrongState,        // Closed or GaveUp: connect() first
+};
+
+const char* send_status_name(SendStatus status);
+
+struct ClientCounters {
+  uint64_t messages_sent = 0;      // channel messages put on the wire, first transmissions
+  uint64_t messages_received = 0;  // channel messages delivered to the app
+  uint64_t bytes_sent = 0;         // frame bytes
+  uint64_t bytes_received = 0;
+  uint64_t frames_sent = 0;
+  uint64_t frames_received = 0;
+  uint64_t reconnects = 0;         // successful re-authentications after the first
+  uint64_t errors = 0;             // decode errors and protocol complaints
+  uint64_t duplicates_dropped = 0;
+};
+
+class ClientSession {
+ public:
+  ClientSession(ClientConfig config, uint64_t rng_seed);
+
+  // ---- commands -------------------------------------------------------
+  // Starts connecting from Idle, Closed, GaveUp or Unauthorized (resetting
+  // the attempt counter). Ignored in other states.
+  void connect(TimeMs now);
+  // Host close: never reconnects; pending reliable sends resolve as Closed.
+  void close(TimeMs now, uint16_t code = close_code::kNormal, std::string_view reason = "");
+  // Skips a backoff wait (the host knows the network is back).
+  void reconnect_now(TimeMs now);
+  // Queues a channel message; `message_id` is the caller's unique id for a
+  // reliable send (reported in Acked/SendFailed), ignored for unreliable ones.
+  SendStatus send(std::string_view channel, std::string_view json_data, bool reliable,
+                  uint64_t message_id, TimeMs now);
+  SendStatus subscribe(std::string_view channel, TimeMs now);
+  SendStatus unsubscribe(std::string_view channel, TimeMs now);
+  // A new token from the host: used for the next auth, presented to the
+  // server at once if Ready, and leaves Unauthorized by reconnecting.
+  void set_token(std::string token, TimeMs now);
+
+  // ---- inputs ---------------------------------------------------------
+  void handle_open(TimeMs now);
+  void handle_text(std::string_view frame, TimeMs now);
+  // The transport connection ended (never called for a connection the
+  // session itself asked to close through a Close action).
+  void handle_closed(uint16_t code, std::string_view reason, TimeMs now);
+  void handle_timeout(TimeMs now);
+
+  // ---- outputs --------------------------------------------------------
+  TimeMs next_timeout() const;
+  bool poll_transmit(std::string& frame);
+  bool poll_action(TransportAction& action);
+  bool poll_event(ClientEvent& event);
+
+  // ---- introspection --------------------------------------------------
+  ClientState state() const { return state_; }
+  const RttEstimator& rtt() const { return heartbeat_.rtt(); }
+  const ClientCounters& counters() const { return counters_; }
+  const ReliableSender& sender() const { return sender_; }
+  const ReliableReceiver& receiver() const { return receiver_; }
+  const std::string& session_id() const { return session_id_; }
+  uint32_t attempts() const { return backoff_.attempts(); }
+  bool permissions_known() const { return permissions_known_; }
+  const PermissionSet& permissions() const { return permissions_; }
+
+ private:
+  struct PendingSubscription {
+    MessageType type;
+    std::string channel;
+  };
+
+  void set_state(ClientState state, TimeMs now, bool resumed = false);
+  void begin_connect(TimeMs now);
+  void close_transport(uint16_t code, std::string_view reason);
+  void stop_connection_timers();
+  void connection_down();
+  void schedule_reconnect(uint16_t code, std::string_view reason, CloseInitiator who, TimeMs now);
+  void enter_unauthorized(std::string_view code, std::string_view reason, TimeMs now);
+  void handle_message(Message&& msg, TimeMs now);
+  void handle_auth_success(Message&& msg, TimeMs now);
+  void handle_channel(Message&& msg);
+  void deliver(Message&& msg, bool reliable);
+  void send_subscription(MessageType type, std::string_view channel);
+  void schedule_refresh(TimeMs now);
+  void send_refresh(TimeMs now);
+  void queue_control(const Message& msg);
+  void drain_resolutions();
+  void emit_error(std::string_view code, std::string_view reason);
+  int64_t unix_now(TimeMs now) const { return now + config_.wall_clock_offset_ms; }
+  TimeMs to_local(int64_t unix_ms) const { return unix_ms - config_.wall_clock_offset_ms; }
+
+  ClientConfig config_;
+  ClientState state_ = ClientState::Idle;
+  ReconnectBackoff backoff_;
+  Heartbeat heartbeat_;
+  ReliableSender sender_;
+  ReliableReceiver receiver_;
+  FrameWriter writer_;
+  PermissionSet permissions_;
+  bool permissions_known_ = false;
+  bool ever_authenticated_ = false;
+
+  std::string session_id_;               // from auth_success, presented to resume
+  std::set<std::string> subscriptions_;  // wanted channels, re-sent on a fresh session
+  std::vector<PendingSubscription> offline_subscription_ops_;
+
+  TimeMs connect_deadline_ = kNever;
+  TimeMs auth_deadline_ = kNever;
+  TimeMs reconnect_at_ = kNever;
+  TimeMs reconnect_delay_ = 0;
+  TimeMs now_ = 0;                      // latest time seen, for poll_transmit
+  TimeMs refresh_at_ = kNever;
+  TimeMs refresh_deadline_ = kNever;    // refresh in flight until this time
+  int64_t token_expires_at_ = 0;        // Unix ms, 0 = unknown
+  CloseInitiator last_close_initiator_ = CloseInitiator::Local;
+  uint16_t last_close_code_ = 0;
+  std::string last_close_reason_;
+
+  std::deque<TransportAction> actions_;
+  std::deque<ClientEvent> events_;
+  std::vector<Message> decoded_;   // reused per frame
+  std::vector<Message> ready_;     // reused: reliable messages ready for the app
+  std::vector<DecodeIssue> issues_;
+  ClientCounters counters_;
+};
+
+}  // namespace tether::core

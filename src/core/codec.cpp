@@ -1,0 +1,938 @@
+#include "core/codec.h"
+
+#include <rapidjson/allocators.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstddef>
+#include <cstring>
+#include <iterator>
+
+namespace tether::core {
+namespace {
+
+// ---------------------------------------------------------------------------
+// Shared RapidJSON plumbing
+
+// Writer output that writes straight into a std::string's storage, so encoded
+// bytes are never staged in a StringBuffer and copied again. Bytes go through
+// a cursor rather than push_back (which re-checks capacity and re-terminates
+// per byte); the string may hold scratch bytes past the cursor until finish().
+class StringAppendStream {
+ public:
+  using Ch = char;
+
+  // `expected_bytes` sizes the first growth; a good guess means one resize.
+  void begin(std::string& target, size_t expected_bytes = 0) {
+    target_ = &target;
+    cursor_ = limit_ = target.data() + target.size();
+    if (expected_bytes > 0) grow(expected_bytes);
+  }
+  // Trims the target to exactly what was written.
+  void finish() { target_->resize(static_cast<size_t>(cursor_ - target_->data())); }
+
+  void reserve(size_t count) {
+    if (static_cast<size_t>(limit_ - cursor_) < count) grow(count);
+  }
+  void put_unchecked(char c) { *cursor_++ = c; }
+  void append(std::string_view bytes) {
+    reserve(bytes.size());
+    std::memcpy(cursor_, bytes.data(), bytes.size());
+    cursor_ += bytes.size();
+  }
+  // The rapidjson output stream concept.
+  void Put(char c) {
+    reserve(1);
+    put_unchecked(c);
+  }
+  void Flush() {}
+
+ private:
+  void grow(size_t count) {
+    const size_t written = static_cast<size_t>(cursor_ - target_->data());
+    target_->resize(std::max({written + count, 2 * target_->size(), size_t{128}}));
+    cursor_ = target_->data() + written;
+    limit_ = target_->data() + target_->size();
+  }
+
+  std::string* target_ = nullptr;
+  char* cursor_ = nullptr;  // next byte to write
+  char* limit_ = nullptr;   // end of the target's current size
+};
+
+// Found by argument-dependent lookup from inside rapidjson::Writer: reserve
+// once per token, then copy bytes without checks.
+inline void PutReserve(StringAppendStream& stream, size_t count) { stream.reserve(count); }
+inline void PutUnsafe(StringAppendStream& stream, char c) { stream.put_unchecked(c); }
+
+// A RapidJSON allocator whose first block lives inside this object, so the
+// reader's and writer's small internal stacks cost no heap allocation.
+template <size_t Bytes>
+class InlineArena {
+ public:
+  InlineArena() : pool_(buffer_, sizeof(buffer_)) {}
+  rapidjson::MemoryPoolAllocator<>* get() { return &pool_; }
+
+ private:
+  alignas(std::max_align_t) char buffer_[Bytes];
+  rapidjson::MemoryPoolAllocator<> pool_;
+};
+using Arena = rapidjson::MemoryPoolAllocator<>;
+
+// Whether rapidjson::Writer would escape any byte of `text` (it escapes
+// exactly these; other bytes, UTF-8 included, are copied as they are).
+bool needs_escaping(std::string_view text) {
+  bool found = false;
+  for (const char c : text) {  // no early exit, so the compiler can vectorize
+    found |= static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\';
+  }
+  return found;
+}
+
+// rapidjson::Writer plus bulk appends for tokens that need no escaping: raw
+// JSON (the stock RawValue copies byte by byte and asserts on NUL bytes),
+// plain strings, and integers. Byte-at-a-time writes through a stream cost
+// a store-to-load round trip each, so bulk copies roughly halve encode time.
+class AppendWriter
+    : public rapidjson::Writer<StringAppendStream, rapidjson::UTF8<>, rapidjson::UTF8<>, Arena> {
+ public:
+  AppendWriter(Arena* arena, size_t level_depth) : Writer(arena, level_depth) {}
+
+  void raw(std::string_view json, rapidjson::Type type) {
+    Prefix(type);
+    os_->append(json);
+  }
+  // A key or a string value.
+  bool string(std::string_view text) {
+    if (needs_escaping(text)) {
+      return String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+    }
+    return plain_string(text);
+  }
+  // A string the caller knows needs no escaping, such as our own keys.
+  bool plain_string(std::string_view text) {
+    Prefix(rapidjson::kStringType);
+    os_->reserve(text.size() + 2);
+    os_->put_unchecked('"');
+    os_->append(text);
+    os_->put_unchecked('"');
+    return true;
+  }
+  template <typename Int>
+  void integer(Int value) {
+    char digits[24];
+    const auto result = std::to_chars(digits, digits + sizeof(digits), value);
+    Prefix(rapidjson::kNumberType);
+    os_->append({digits, static_cast<size_t>(result.ptr - digits)});
+  }
+};
+
+constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag |
+                                 rapidjson::kParseValidateEncodingFlag |
+                                 rapidjson::kParseStopWhenDoneFlag |
+                                 rapidjson::kParseNumbersAsStringsFlag;
+
+// RapidJSON turns "\uDC00" (a low surrogate with no high one before it) into
+// the bytes ED B0 80, which are not UTF-8. A validated string can only hold
+// ED followed by A0..BF that way, so finding it means a lone surrogate.
+bool has_lone_surrogate(const char* str, size_t length) {
+  for (size_t i = 0; i + 1 < length; ++i) {  // most strings are short: no memchr call
+    const auto byte = [&](size_t at) { return static_cast<unsigned char>(str[at]); };
+    if (byte(i) == 0xED && byte(i + 1) >= 0xA0) return true;
+  }
+  return false;
+}
+
+bool is_json_whitespace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// StopWhenDone ends at the root value, so anything but whitespace after it
+// (including a NUL byte, which RapidJSON's stream reads as end of input) is junk.
+size_t first_trailing_byte(std::string_view text, size_t offset) {
+  while (offset < text.size() && is_json_whitespace(text[offset])) ++offset;
+  return offset;
+}
+
+std::string offset_detail(size_t offset, const char* why) {
+  return "offset " + std::to_string(offset) + ": " + why;
+}
+
+// A parse error the handler did not raise itself. An escaped lone high
+// surrogate ("\uD800") cannot become UTF-8 either.
+CodecError map_parse_error(rapidjson::ParseErrorCode code) {
+  return code == rapidjson::kParseErrorStringInvalidEncoding ||
+                 code == rapidjson::kParseErrorStringUnicodeSurrogateInvalid
+             ? CodecError::InvalidUtf8
+             : CodecError::Malformed;
+}
+
+// ---------------------------------------------------------------------------
+// Wire vocabulary
+
+enum class Field : uint8_t {
+  Type, Channel, Data, Timestamp, Id, RequireAck, Base, MessageId, UpTo, Token,
+  NewToken, Session, LastSeq, Window, Permissions, Resumed, ExpiresAt, UserId,
+  Reason, Code, Action, Unknown,
+};
+enum class FieldKind : uint8_t { String, Uint64, Uint32, Int64, Bool, StringArray, AnyJson };
+
+struct FieldSpec {
+  std::string_view key;
+  FieldKind kind;
+};
+// Indexed by Field.
+constexpr FieldSpec kFields[] = {
+    {"type", FieldKind::String},      {"channel", FieldKind::String},
+    {"data", FieldKind::AnyJson},     {"timestamp", FieldKind::Int64},
+    {"id", FieldKind::Uint64},        {"requireAck", FieldKind::Bool},
+    {"base", FieldKind::Uint64},      {"messageId", FieldKind::Uint64},
+    {"upTo", FieldKind::Uint64},      {"token", FieldKind::String},
+    {"newToken", FieldKind::String},  {"session", FieldKind::String},
+    {"lastSeq", FieldKind::Uint64},   {"window", FieldKind::Uint32},
+    {"permissions", FieldKind::StringArray}, {"resumed", FieldKind::Bool},
+    {"expiresAt", FieldKind::Int64},  {"userId", FieldKind::String},
+    {"reason", FieldKind::String},    {"code", FieldKind::String},
+    {"action", FieldKind::String},
+};
+static_assert(std::size(kFields) == static_cast<size_t>(Field::Unknown));
+
+using FieldSet = uint32_t;
+constexpr FieldSet bit(Field f) { return FieldSet{1} << static_cast<unsigned>(f); }
+
+Field lookup_field(std::string_view key) {
+  for (size_t i = 0; i < std::size(kFields); ++i) {
+    if (kFields[i].key == key) return static_cast<Field>(i);
+  }
+  return Field::Unknown;
+}
+
+// Indexed by MessageType; Channel goes out without "type".
+constexpr std::string_view kTypeNames[] = {
+    "message", "auth", "auth_success", "auth_failed", "ping", "pong", "ack",
+    "refresh_token", "token_refresh", "refresh_failed", "permission_denied",
+    "subscribe", "unsubscribe", "subscribed", "unsubscribed", "error",
+};
+static_assert(std::size(kTypeNames) == static_cast<size_t>(MessageType::Error) + 1);
+
+bool lookup_type(std::string_view name, MessageType& type) {
+  for (size_t i = 0; i < std::size(kTypeNames); ++i) {
+    if (kTypeNames[i] == name) {
+      type = static_cast<MessageType>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+// The fields each type carries (message.h); others are ignored on decode.
+FieldSet fields_of(MessageType type) {
+  const FieldSet reasons = bit(Field::Reason) | bit(Field::Code);
+  switch (type) {
+    case MessageType::Channel:
+      return bit(Field::Channel) | bit(Field::Data) | bit(Field::Timestamp) | bit(Field::Id) |
+             bit(Field::RequireAck) | bit(Field::Base);
+    case MessageType::Auth:
+      return bit(Field::Token) | bit(Field::Session) | bit(Field::LastSeq) | bit(Field::Window);
+    case MessageType::AuthSuccess:
+      return bit(Field::Permissions) | bit(Field::Session) | bit(Field::Resumed) |
+             bit(Field::LastSeq) | bit(Field::ExpiresAt) | bit(Field::UserId) | bit(Field::Window);
+    case MessageType::Ping:
+    case MessageType::Pong:
+      return bit(Field::Timestamp);
+    case MessageType::Ack:
+      return bit(Field::MessageId) | bit(Field::UpTo);
+    case MessageType::RefreshToken:
+      return bit(Field::Token);
+    case MessageType::TokenRefresh:
+      return bit(Field::NewToken) | bit(Field::ExpiresAt);
+    case MessageType::PermissionDenied:
+      return bit(Field::Channel) | bit(Field::Action) | bit(Field::MessageId) | reasons;
+    case MessageType::Subscribe:
+    case MessageType::Unsubscribe:
+    case MessageType::Subscribed:
+    case MessageType::Unsubscribed:
+      return bit(Field::Channel);
+    case MessageType::AuthFailed:
+    case MessageType::RefreshFailed:
+    case MessageType::Error:
+      return reasons;
+  }
+  return 0;
+}
+
+// The required field that is absent (zero/empty means absent), or Unknown.
+Field missing_field(const Message& m) {
+  switch (m.type) {
+    case MessageType::Channel:
+      if (m.channel.empty()) return Field::Channel;
+      if (m.data.empty()) return Field::Data;
+      if (m.require_ack && m.id == 0) return Field::Id;
+      return Field::Unknown;
+    case MessageType::Auth:
+    case MessageType::RefreshToken:
+      return m.token.empty() ? Field::Token : Field::Unknown;
+    case MessageType::TokenRefresh:
+      return m.token.empty() ? Field::NewToken : Field::Unknown;
+    case MessageType::AuthSuccess:
+      return m.session.empty() ? Field::Session : Field::Unknown;
+    case MessageType::Ping:
+    case MessageType::Pong:
+      return m.timestamp == 0 ? Field::Timestamp : Field::Unknown;
+    case MessageType::Ack:
+      return m.message_id == 0 && m.up_to == 0 ? Field::MessageId : Field::Unknown;
+    case MessageType::Subscribe:
+    case MessageType::Unsubscribe:
+    case MessageType::Subscribed:
+    case MessageType::Unsubscribed:
+      return m.channel.empty() ? Field::Channel : Field::Unknown;
+    case MessageType::AuthFailed:
+    case MessageType::RefreshFailed:
+    case MessageType::PermissionDenied:
+    case MessageType::Error:
+      return Field::Unknown;
+  }
+  return Field::Unknown;
+}
+
+// ---------------------------------------------------------------------------
+// Decoding
+
+// One JSON scalar as the reader reported it. Numbers stay as their source
+// text (kParseNumbersAsStringsFlag) so "data" keeps them exactly.
+struct Scalar {
+  enum Kind : uint8_t { Null, Bool, Number, String } kind;
+  bool boolean = false;
+  std::string_view text;
+};
+
+template <typename Int>
+bool parse_integer(std::string_view text, Int& value) {
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  return ec == std::errc() && ptr == end;  // rejects "1.5", "1e3", "-1" for unsigned
+}
+
+// SAX handler that fills Messages as the reader walks the frame. It never
+// builds a DOM: known fields are converted on the spot and "data" is
+// re-serialized compactly by forwarding its events to a Writer.
+class FrameHandler
+    : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, FrameHandler> {
+ public:
+  FrameHandler(const CodecLimits& limits, std::vector<Message>& out,
+               std::vector<DecodeIssue>& issues, Arena* writer_arena)
+      : limits_(limits), out_(out), issues_(issues), data_writer_(writer_arena, 8) {}
+
+  CodecError raised() const { return frame_error_; }
+
+  // --- SAX events
+  bool Null() { return on_scalar({Scalar::Null, false, {}}); }
+  bool Bool(bool b) { return on_scalar({Scalar::Bool, b, {}}); }
+  bool RawNumber(const char* str, rapidjson::SizeType length, bool) {
+    return on_scalar({Scalar::Number, false, {str, length}});
+  }
+  bool String(const char* str, rapidjson::SizeType length, bool) {
+    if (has_lone_surrogate(str, length)) return fail(CodecError::InvalidUtf8);
+    return on_scalar({Scalar::String, false, {str, length}});
+  }
+  bool Key(const char* str, rapidjson::SizeType length, bool) {
+    if (has_lone_surrogate(str, length)) return fail(CodecError::InvalidUtf8);
+    if (mode_ == Mode::Data) return data_writer_.string({str, length});
+    if (mode_ == Mode::None) field_ = lookup_field({str, length});  // a message's own key
+    return true;
+  }
+  bool StartObject() { return start_container(true); }
+  bool StartArray() { return start_container(false); }
+  bool EndObject(rapidjson::SizeType) { return end_container(true); }
+  bool EndArray(rapidjson::SizeType) { return end_container(false); }
+
+ private:
+  // What the events below the current message key (or batch element) mean.
+  enum class Mode : uint8_t {
+    None,         // at message / batch / root level
+    Data,         // inside "data": forward to data_writer_
+    Permissions,  // inside the "permissions" array
+    Skip,         // inside a value we ignore or already rejected
+    NotObject,    // inside a batch element that is an array: an error once it ends
+  };
+
+  bool fail(CodecError error) {
+    frame_error_ = error;
+    return false;
+  }
+
+  bool start_container(bool is_object) {
+    if (depth_ == 0) {  // the root decides: one message or a batch
+      envelope_depth_ = is_object ? 1 : 2;
+      depth_ = 1;
+      if (is_object) begin_message();
+      return true;
+    }
+    if (depth_ + 1 > uint64_t{limits_.max_depth} + envelope_depth_) {
+      return fail(CodecError::TooDeep);
+    }
+    ++depth_;
+    switch (mode_) {
+      case Mode::Data:
+        return is_object ? data_writer_.StartObject() : data_writer_.StartArray();
+      case Mode::Permissions:  // a nested value where a string belongs
+        reject_field(Field::Permissions);
+        return true;
+      case Mode::Skip:
+      case Mode::NotObject:
+        return true;
+      case Mode::None:
+        break;
+    }
+    if (depth_ == 2 && envelope_depth_ == 2) {  // a batch element
+      if (!count_batch_element()) return false;
+      if (is_object) {
+        begin_message();
+      } else {
+        enter(Mode::NotObject, 1);  // judged when it ends, so depth is still checked
+      }
+      return true;
+    }
+    // A container as the value of a message field.
+    if (field_ == Field::Data) {
+      start_data();
+      return is_object ? data_writer_.StartObject() : data_writer_.StartArray();
+    }
+    if (field_ == Field::Permissions && !is_object) {
+      message().permissions.clear();
+      seen_ |= bit(Field::Permissions);
+      enter(Mode::Permissions, envelope_depth_);
+      return true;
+    }
+    if (field_ != Field::Unknown) reject_field(field_);
+    enter(Mode::Skip, envelope_depth_);
+    return true;
+  }
+
+  bool end_container(bool is_object) {
+    const unsigned depth = depth_--;
+    if (mode_ != Mode::None) {
+      if (mode_ == Mode::Data) {
+        if (!(is_object ? data_writer_.EndObject() : data_writer_.EndArray())) return false;
+      }
+      if (depth == mode_end_depth_ + 1) {  // the value that opened this mode is complete
+        if (mode_ == Mode::NotObject) return fail(CodecError::NotAnObject);
+        if (mode_ == Mode::Data) data_stream_.finish();
+        mode_ = Mode::None;
+      }
+      return true;
+    }
+    if (is_object) {  // a message object closes
+      finish_message();
+      return true;
+    }
+    // Only the batch array itself can close here.
+    return batch_elements_ == 0 ? fail(CodecError::EmptyBatch) : true;
+  }
+
+  bool on_scalar(const Scalar& value) {
+    switch (mode_) {
+      case Mode::Data:
+        return write_data_scalar(value);
+      case Mode::Permissions:
+        if (value.kind == Scalar::String) {
+          message().permissions.emplace_back(value.text);
+        } else {
+          reject_field(Field::Permissions);
+        }
+        return true;
+      case Mode::Skip:
+      case Mode::NotObject:
+        return true;
+      case Mode::None:
+        break;
+    }
+    if (depth_ == 0) return fail(CodecError::NotAnObject);  // the root is a scalar
+    if (depth_ == 1 && envelope_depth_ == 2) {              // a batch element is a scalar
+      return count_batch_element() && fail(CodecError::NotAnObject);
+    }
+    assign_field(value);
+    return true;
+  }
+
+  bool count_batch_element() {
+    return ++batch_elements_ > limits_.max_batch ? fail(CodecError::BatchTooLong) : true;
+  }
+
+  void enter(Mode mode, unsigned end_depth) {
+    mode_ = mode;
+    mode_end_depth_ = end_depth;
+  }
+
+  // --- one message
+
+  Message& message() { return out_.back(); }
+
+  void begin_message() {
+    out_.emplace_back();
+    field_ = Field::Unknown;
+    seen_ = 0;
+    rejected_ = 0;
+    type_name_.clear();
+    new_token_.clear();
+  }
+
+  void reject_field(Field f) { rejected_ |= bit(f); }
+
+  void start_data() {
+    Message& m = message();
+    m.data.clear();
+    seen_ |= bit(Field::Data);
+    data_stream_.begin(m.data);
+    data_writer_.Reset(data_stream_);
+    enter(Mode::Data, envelope_depth_);
+  }
+
+  bool write_data_scalar(const Scalar& value) {
+    switch (value.kind) {
+      case Scalar::Null:
+        return data_writer_.Null();
+      case Scalar::Bool:
+        return data_writer_.Bool(value.boolean);
+      case Scalar::Number:
+        data_writer_.raw(value.text, rapidjson::kNumberType);
+        return true;
+      case Scalar::String:
+        return data_writer_.string(value.text);
+    }
+    return false;
+  }
+
+  void assign_field(const Scalar& value) {
+    const Field f = field_;
+    if (f == Field::Unknown) return;
+    if (f == Field::Data) {  // any scalar, null included, is a present payload
+      start_data();
+      write_data_scalar(value);
+      data_stream_.finish();
+      mode_ = Mode::None;
+      return;
+    }
+    if (value.kind == Scalar::Null) return;  // null means absent
+    seen_ |= bit(f);
+    if (!store_field(f, value)) reject_field(f);
+  }
+
+  // Returns false when the value has the wrong JSON type or range for `f`.
+  bool store_field(Field f, const Scalar& value) {
+    Message& m = message();
+    switch (kFields[static_cast<size_t>(f)].kind) {
+      case FieldKind::String:
+        if (value.kind != Scalar::String) return false;
+        string_field(f, m).assign(value.text);
+        return true;
+      case FieldKind::Uint64:
+        return value.kind == Scalar::Number && parse_integer(value.text, uint64_field(f, m));
+      case FieldKind::Int64:
+        return value.kind == Scalar::Number &&
+               parse_integer(value.text, f == Field::Timestamp ? m.timestamp : m.expires_at);
+      case FieldKind::Uint32:
+        return value.kind == Scalar::Number && parse_integer(value.text, m.window);
+      case FieldKind::Bool:
+        if (value.kind != Scalar::Bool) return false;
+        (f == Field::RequireAck ? m.require_ack : m.resumed) = value.boolean;
+        return true;
+      case FieldKind::StringArray:  // a scalar where an array belongs
+      case FieldKind::AnyJson:
+        return false;
+    }
+    return false;
+  }
+
+  std::string& string_field(Field f, Message& m) {
+    switch (f) {
+      case Field::Type: return type_name_;
+      case Field::Channel: return m.channel;
+      case Field::NewToken: return new_token_;
+      case Field::Session: return m.session;
+      case Field::UserId: return m.user_id;
+      case Field::Reason: return m.reason;
+      case Field::Code: return m.code;
+      case Field::Action: return m.action;
+      default: return m.token;
+    }
+  }
+
+  static uint64_t& uint64_field(Field f, Message& m) {
+    switch (f) {
+      case Field::Id: return m.id;
+      case Field::Base: return m.base;
+      case Field::MessageId: return m.message_id;
+      case Field::UpTo: return m.up_to;
+      default: return m.last_seq;
+    }
+  }
+
+  // Fields a peer sent that this type does not carry go back to their defaults.
+  static void clear_field(Field f, Message& m) {
+    switch (f) {
+      case Field::Channel: m.channel.clear(); break;
+      case Field::Data: m.data.clear(); break;
+      case Field::Timestamp: m.timestamp = 0; break;
+      case Field::Id: m.id = 0; break;
+      case Field::RequireAck: m.require_ack = false; break;
+      case Field::Base: m.base = 0; break;
+      case Field::MessageId: m.message_id = 0; break;
+      case Field::UpTo: m.up_to = 0; break;
+      case Field::Token: m.token.clear(); break;
+      case Field::Session: m.session.clear(); break;
+      case Field::LastSeq: m.last_seq = 0; break;
+      case Field::Window: m.window = 0; break;
+      case Field::Permissions: m.permissions.clear(); break;
+      case Field::Resumed: m.resumed = false; break;
+      case Field::ExpiresAt: m.expires_at = 0; break;
+      case Field::UserId: m.user_id.clear(); break;
+      case Field::Reason: m.reason.clear(); break;
+      case Field::Code: m.code.clear(); break;
+      case Field::Action: m.action.clear(); break;
+      case Field::Type:
+      case Field::NewToken:
+      case Field::Unknown: break;
+    }
+  }
+
+  void finish_message() {
+    Message& m = message();
+    MessageType type = MessageType::Channel;
+    if (rejected_ & bit(Field::Type)) return drop_message(CodecError::WrongType, "type");
+    if ((seen_ & bit(Field::Type)) && !lookup_type(type_name_, type)) {
+      return drop_message(CodecError::UnknownType, type_name_);
+    }
+    const FieldSet carried = fields_of(type);
+    if (const FieldSet wrong = rejected_ & carried) {
+      return drop_message(CodecError::WrongType, key_of(lowest(wrong)));
+    }
+    m.type = type;
+    for (FieldSet extra = seen_ & ~carried; extra != 0; extra &= extra - 1) {
+      clear_field(lowest(extra), m);
+    }
+    if (type == MessageType::TokenRefresh) m.token = std::move(new_token_);
+    if (const Field missing = missing_field(m); missing != Field::Unknown) {
+      return drop_message(CodecError::MissingField, key_of(missing));
+    }
+  }
+
+  static Field lowest(FieldSet set) {
+    unsigned index = 0;
+    while ((set & 1) == 0 && index < 32) {
+      set >>= 1;
+      ++index;
+    }
+    return static_cast<Field>(index);
+  }
+  static std::string_view key_of(Field f) { return kFields[static_cast<size_t>(f)].key; }
+
+  void drop_message(CodecError error, std::string_view detail) {
+    out_.pop_back();
+    issues_.push_back({error, std::string(detail)});
+  }
+
+  const CodecLimits& limits_;
+  std::vector<Message>& out_;
+  std::vector<DecodeIssue>& issues_;
+  CodecError frame_error_ = CodecError::None;
+
+  unsigned depth_ = 0;           // open objects/arrays
+  unsigned envelope_depth_ = 1;  // depth of message objects: 1 alone, 2 in a batch
+  size_t batch_elements_ = 0;
+  Mode mode_ = Mode::None;
+  unsigned mode_end_depth_ = 0;  // depth_ returns here when the mode's value ends
+
+  // Per message.
+  Field field_ = Field::Unknown;  // the key whose value comes next
+  FieldSet seen_ = 0;             // fields present with a non-null value
+  FieldSet rejected_ = 0;         // fields whose value had the wrong type
+  std::string type_name_;
+  std::string new_token_;  // TokenRefresh's "newToken", moved into Message::token
+
+  StringAppendStream data_stream_;
+  AppendWriter data_writer_;
+};
+
+// Tracks depth only: for validate_json_payload.
+class DepthHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DepthHandler> {
+ public:
+  explicit DepthHandler(unsigned max_depth) : max_depth_(max_depth) {}
+  bool Default() { return true; }
+  bool String(const char* str, rapidjson::SizeType length, bool) {
+    return check_string(str, length);
+  }
+  bool Key(const char* str, rapidjson::SizeType length, bool) {
+    return check_string(str, length);
+  }
+  bool StartObject() { return enter(); }
+  bool StartArray() { return enter(); }
+  bool EndObject(rapidjson::SizeType) { return leave(); }
+  bool EndArray(rapidjson::SizeType) { return leave(); }
+  CodecError raised() const { return error_; }
+
+ private:
+  bool check_string(const char* str, rapidjson::SizeType length) {
+    if (!has_lone_surrogate(str, length)) return true;
+    error_ = CodecError::InvalidUtf8;
+    return false;
+  }
+  bool enter() {
+    if (++depth_ <= max_depth_) return true;
+    error_ = CodecError::TooDeep;
+    return false;
+  }
+  bool leave() {
+    --depth_;
+    return true;
+  }
+
+  unsigned max_depth_;
+  unsigned depth_ = 0;
+  CodecError error_ = CodecError::None;
+};
+
+// Parses `text` with `handler`; returns the error and, if asked, where and why.
+template <typename Handler>
+CodecError parse_json(std::string_view text, Handler& handler, std::string* detail) {
+  InlineArena<1024> arena;
+  rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, Arena> reader(arena.get(), 256);
+  rapidjson::MemoryStream stream(text.data(), text.size());
+  const rapidjson::ParseResult result = reader.Parse<kParseFlags>(stream, handler);
+  if (result.IsError()) {
+    const CodecError raised = handler.raised();
+    const CodecError error = raised != CodecError::None ? raised : map_parse_error(result.Code());
+    if (detail) {
+      *detail = offset_detail(result.Offset(), raised != CodecError::None
+                                                   ? codec_error_name(raised)
+                                                   : rapidjson::GetParseError_En(result.Code()));
+    }
+    return error;
+  }
+  const size_t trailing = first_trailing_byte(text, stream.Tell());
+  if (trailing != text.size()) {
+    if (detail) *detail = offset_detail(trailing, "unexpected data after the JSON value");
+    return CodecError::Malformed;
+  }
+  return CodecError::None;
+}
+
+std::string too_large_detail(size_t size, size_t limit) {
+  return std::to_string(size) + " bytes, limit " + std::to_string(limit);
+}
+
+// ---------------------------------------------------------------------------
+// Encoding
+
+// Absent (zero/empty/false) fields are not written.
+void write_string(AppendWriter& w, std::string_view key, std::string_view value) {
+  if (value.empty()) return;
+  w.plain_string(key);
+  w.string(value);
+}
+
+template <typename Int>
+void write_integer(AppendWriter& w, std::string_view key, Int value) {
+  if (value == 0) return;
+  w.plain_string(key);
+  w.integer(value);
+}
+
+void write_true(AppendWriter& w, std::string_view key, bool value) {
+  if (!value) return;
+  w.plain_string(key);
+  w.Bool(true);
+}
+
+// Room for every key and number plus the strings unescaped; escapes, if
+// any, grow the output once more.
+size_t expected_size(const Message& m) {
+  size_t bytes = 160 + m.channel.size() + m.data.size() + m.token.size() + m.session.size() +
+                 m.user_id.size() + m.reason.size() + m.code.size() + m.action.size();
+  for (const std::string& p : m.permissions) bytes += p.size() + 3;
+  return bytes;
+}
+
+// A channel message is reliable exactly when it has a sequence number.
+void write_channel_fields(AppendWriter& w, std::string_view channel, std::string_view data,
+                          int64_t timestamp, uint64_t seq, uint64_t base) {
+  write_string(w, "channel", channel);
+  w.plain_string("data");
+  if (data.empty()) {
+    w.Null();
+  } else {
+    w.raw(data, rapidjson::kObjectType);  // the type only matters to Writer's asserts
+  }
+  write_integer(w, "timestamp", timestamp);
+  write_integer(w, "id", seq);
+  write_true(w, "requireAck", seq != 0);
+  write_integer(w, "base", base);
+}
+
+void write_reasons(AppendWriter& w, const Message& m) {
+  write_string(w, "reason", m.reason);
+  write_string(w, "code", m.code);
+}
+
+void write_fields(AppendWriter& w, const Message& m) {
+  switch (m.type) {
+    case MessageType::Channel:
+      write_channel_fields(w, m.channel, m.data, m.timestamp, m.require_ack ? m.id : 0, m.base);
+      return;
+    case MessageType::Auth:
+      write_string(w, "token", m.token);
+      write_string(w, "session", m.session);
+      write_integer(w, "lastSeq", m.last_seq);
+      write_integer(w, "window", m.window);
+      return;
+    case MessageType::AuthSuccess:
+      write_string(w, "session", m.session);
+      write_string(w, "userId", m.user_id);
+      if (!m.permissions.empty()) {
+        w.plain_string("permissions");
+        w.StartArray();
+        for (const std::string& p : m.permissions) {
+          w.string(p);
+        }
+        w.EndArray();
+      }
+      write_true(w, "resumed", m.resumed);
+      write_integer(w, "lastSeq", m.last_seq);
+      write_integer(w, "expiresAt", m.expires_at);
+      write_integer(w, "window", m.window);
+      return;
+    case MessageType::Ping:
+    case MessageType::Pong:
+      write_integer(w, "timestamp", m.timestamp);
+      return;
+    case MessageType::Ack:
+      write_integer(w, "messageId", m.message_id);
+      write_integer(w, "upTo", m.up_to);
+      return;
+    case MessageType::RefreshToken:
+      write_string(w, "token", m.token);
+      return;
+    case MessageType::TokenRefresh:
+      write_string(w, "newToken", m.token);
+      write_integer(w, "expiresAt", m.expires_at);
+      return;
+    case MessageType::PermissionDenied:
+      write_string(w, "channel", m.channel);
+      write_string(w, "action", m.action);
+      write_integer(w, "messageId", m.message_id);
+      write_reasons(w, m);
+      return;
+    case MessageType::Subscribe:
+    case MessageType::Unsubscribe:
+    case MessageType::Subscribed:
+    case MessageType::Unsubscribed:
+      write_string(w, "channel", m.channel);
+      return;
+    case MessageType::AuthFailed:
+    case MessageType::RefreshFailed:
+    case MessageType::Error:
+      write_reasons(w, m);
+      return;
+  }
+}
+
+}  // namespace
+
+const char* codec_error_name(CodecError error) noexcept {
+  switch (error) {
+    case CodecError::None: return "none";
+    case CodecError::TooLarge: return "too_large";
+    case CodecError::Malformed: return "malformed";
+    case CodecError::InvalidUtf8: return "invalid_utf8";
+    case CodecError::TooDeep: return "too_deep";
+    case CodecError::NotAnObject: return "not_an_object";
+    case CodecError::EmptyBatch: return "empty_batch";
+    case CodecError::BatchTooLong: return "batch_too_long";
+    case CodecError::WrongType: return "wrong_type";
+    case CodecError::MissingField: return "missing_field";
+    case CodecError::UnknownType: return "unknown_type";
+  }
+  return "unknown_error";
+}
+
+CodecError decode_frame(std::string_view frame, const CodecLimits& limits,
+                        std::vector<Message>& out, std::vector<DecodeIssue>& issues) noexcept {
+  const size_t out_before = out.size();
+  const size_t issues_before = issues.size();
+  CodecError error = CodecError::None;
+  std::string detail;
+  try {
+    if (frame.size() > limits.max_frame_bytes) {
+      error = CodecError::TooLarge;
+      detail = too_large_detail(frame.size(), limits.max_frame_bytes);
+    } else {
+      InlineArena<512> writer_arena;
+      FrameHandler handler(limits, out, issues, writer_arena.get());
+      error = parse_json(frame, handler, &detail);
+    }
+  } catch (...) {  // out of memory: the frame was too large for us after all
+    error = CodecError::TooLarge;
+    detail = "out of memory";
+  }
+  if (error == CodecError::None) return error;
+  out.erase(out.begin() + static_cast<std::ptrdiff_t>(out_before), out.end());
+  issues.erase(issues.begin() + static_cast<std::ptrdiff_t>(issues_before), issues.end());
+  try {
+    issues.push_back({error, std::move(detail)});
+  } catch (...) {  // the return value still reports the error
+  }
+  return error;
+}
+
+void encode_message(const Message& msg, std::string& out) noexcept {
+  const size_t before = out.size();
+  try {
+    InlineArena<128> arena;
+    StringAppendStream stream;
+    stream.begin(out, expected_size(msg));
+    AppendWriter writer(arena.get(), 2);  // object + permissions array
+    writer.Reset(stream);
+    writer.StartObject();
+    if (msg.type != MessageType::Channel) {
+      writer.plain_string("type");
+      writer.plain_string(kTypeNames[static_cast<size_t>(msg.type)]);
+    }
+    write_fields(writer, msg);
+    writer.EndObject();
+    stream.finish();
+  } catch (...) {
+    out.resize(before);
+  }
+}
+
+void encode_channel_message(std::string_view channel, std::string_view data, int64_t timestamp,
+                            uint64_t seq, uint64_t base, std::string& out) noexcept {
+  const size_t before = out.size();
+  try {
+    InlineArena<128> arena;
+    StringAppendStream stream;
+    stream.begin(out, 96 + channel.size() + data.size());
+    AppendWriter writer(arena.get(), 1);
+    writer.Reset(stream);
+    writer.StartObject();
+    write_channel_fields(writer, channel, data, timestamp, seq, base);
+    writer.EndObject();
+    stream.finish();
+  } catch (...) {
+    out.resize(before);
+  }
+}
+
+CodecError validate_json_payload(std::string_view json, const CodecLimits& limits) noexcept {
+  if (json.size() > limits.max_frame_bytes) return CodecError::TooLarge;
+  try {
+    DepthHandler handler(limits.max_depth);
+    return parse_json(json, handler, nullptr);
+  } catch (...) {
+    return CodecError::TooLarge;
+  }
+}
+
+}  // namespace tether::core

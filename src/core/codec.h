@@ -1,0 +1,80 @@
+#pragma once
+// The wire codec: JSON text frames <-> Messages. Pure functions, no I/O; every
+// input a peer can send yields a value or an error, never a crash or exception.
+//
+// A frame holds either one message object or a batch: a JSON array of
+// 1..max_batch message objects. Unknown keys are ignored and a JSON null for
+// an optional field counts as absent, so newer peers can add fields.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/message.h"
+
+namespace tether::core {
+
+enum class CodecError : uint8_t {
+  None,
+  // Frame-level: the whole frame is rejected.
+  TooLarge,      // frame or payload longer than max_frame_bytes
+  Malformed,     // not JSON: syntax error, truncation, trailing bytes
+  InvalidUtf8,   // a string is not valid UTF-8 (or escapes a lone surrogate)
+  TooDeep,       // nesting deeper than max_depth
+  NotAnObject,   // the frame, or a batch element, is not a JSON object
+  EmptyBatch,    // the frame is []
+  BatchTooLong,  // more than max_batch elements
+  // Element-level: only that message is dropped.
+  WrongType,     // a known field has the wrong JSON type or range
+  MissingField,  // a field the message type requires is absent
+  UnknownType,   // "type" names no known message type
+};
+
+// Stable snake_case name: "none", "too_large", "malformed", ...
+const char* codec_error_name(CodecError error) noexcept;
+
+struct CodecLimits {
+  size_t max_frame_bytes = 1 << 20;
+  // Deepest nesting of any value inside a message, e.g. its "data"; the
+  // batch array and the message object itself do not count. This makes a
+  // payload that passes validate_json_payload decodable in any frame.
+  unsigned max_depth = 32;
+  size_t max_batch = 4096;
+};
+
+struct DecodeIssue {
+  CodecError error;
+  // Element-level: the offending key ("timestamp"), or the unknown type name.
+  // Frame-level: where and why parsing stopped ("offset 12: ...").
+  std::string detail;
+};
+
+// Decodes one text frame, appending messages to `out` in frame order.
+// Returns: CodecError::None when the frame parsed; each element that was
+//   rejected (WrongType, MissingField, UnknownType) then added one issue.
+// Errors: a frame-level error is returned, nothing is appended to `out`, and
+//   exactly one issue describing it is appended to `issues`.
+CodecError decode_frame(std::string_view frame, const CodecLimits& limits,
+                        std::vector<Message>& out,
+                        std::vector<DecodeIssue>& issues) noexcept;
+
+// Appends one compact JSON object for `msg` to `out`, with only the fields
+// meaningful for msg.type that are not absent. `data` is trusted raw JSON
+// (check it with validate_json_payload) and embedded verbatim; empty encodes
+// as null. If memory runs out, `out` is left as it was.
+void encode_message(const Message& msg, std::string& out) noexcept;
+
+// The hot path: appends one channel message without building a Message.
+// `seq` 0 means unreliable; otherwise "id", "requireAck":true and "base" are
+// written. Same output as encode_message for the equivalent Message.
+void encode_channel_message(std::string_view channel, std::string_view data, int64_t timestamp,
+                            uint64_t seq, uint64_t base, std::string& out) noexcept;
+
+// Checks an application payload before it is sent: one JSON value of any
+// kind, valid UTF-8, nesting <= max_depth, size <= max_frame_bytes.
+// Returns: None, or TooLarge, Malformed, InvalidUtf8 or TooDeep.
+CodecError validate_json_payload(std::string_view json,
+                                 const CodecLimits& limits) noexcept;
+
+}  // namespace tether::core

@@ -1,0 +1,67 @@
+#include "core/heartbeat.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tether::core {
+
+const char* validate(const HeartbeatConfig& c) {
+  if (c.interval_ms <= 0) return "heartbeat interval must be > 0";
+  if (c.timeout_ms <= 0) return "heartbeat timeout must be > 0";
+  if (c.timeout_ms >= c.interval_ms) return "heartbeat timeout must be < heartbeat interval";
+  return nullptr;
+}
+
+void RttEstimator::add_sample(TimeMs rtt) {
+  const double r = static_cast<double>(std::max<TimeMs>(rtt, 0));
+  last_ = rtt;
+  if (samples_ == 0) {
+    srtt_ = r;
+    rttvar_ = r / 2;
+  } else {
+    // RFC 6298: beta = 1/4, alpha = 1/8; variance first, using the old SRTT.
+    rttvar_ = 0.75 * rttvar_ + 0.25 * std::fabs(srtt_ - r);
+    srtt_ = 0.875 * srtt_ + 0.125 * r;
+  }
+  ++samples_;
+}
+
+void Heartbeat::start(TimeMs now) {
+  next_ping_ = now + config_.interval_ms;
+  pong_deadline_ = kNever;
+  outstanding_ping_ = 0;
+}
+
+void Heartbeat::stop() {
+  next_ping_ = kNever;
+  pong_deadline_ = kNever;
+  outstanding_ping_ = 0;
+}
+
+TimeMs Heartbeat::next_timeout() const { return std::min(next_ping_, pong_deadline_); }
+
+Heartbeat::Action Heartbeat::handle_timeout(TimeMs now, int64_t* ping_timestamp) {
+  if (now >= pong_deadline_) {
+    stop();
+    return Action::LinkDead;
+  }
+  if (now >= next_ping_) {
+    // Timestamps are never 0 on the wire (0 means "absent").
+    outstanding_ping_ = std::max<int64_t>(now, 1);
+    *ping_timestamp = outstanding_ping_;
+    pong_deadline_ = now + config_.timeout_ms;
+    next_ping_ = now + config_.interval_ms;
+    return Action::SendPing;
+  }
+  return Action::None;
+}
+
+bool Heartbeat::handle_pong(int64_t echoed_timestamp, TimeMs now) {
+  if (outstanding_ping_ == 0 || echoed_timestamp != outstanding_ping_) return false;
+  rtt_.add_sample(now - outstanding_ping_);
+  outstanding_ping_ = 0;
+  pong_deadline_ = kNever;
+  return true;
+}
+
+}  // namespace tether::core

@@ -1,0 +1,72 @@
+#pragma once
+// The protocol's messages as plain data. docs/PROTOCOL.md is the normative
+// description; field names in comments are the JSON keys on the wire.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tether::core {
+
+enum class MessageType : uint8_t {
+  Channel,           // no "type" (or "type":"message"): an application message on a channel
+  Auth,              // "auth"            client -> server, first message after open
+  AuthSuccess,       // "auth_success"    server -> client
+  AuthFailed,        // "auth_failed"     server -> client, followed by close 4001
+  Ping,              // "ping"            either direction
+  Pong,              // "pong"            echoes the ping's timestamp
+  Ack,               // "ack"             acknowledges reliable channel messages
+  RefreshToken,      // "refresh_token"   client -> server
+  TokenRefresh,      // "token_refresh"   server -> client, carries the new token
+  RefreshFailed,     // "refresh_failed"  server -> client
+  PermissionDenied,  // "permission_denied" server -> client
+  Subscribe,         // "subscribe"       client -> server
+  Unsubscribe,       // "unsubscribe"     client -> server
+  Subscribed,        // "subscribed"      server -> client, confirms a subscribe
+  Unsubscribed,      // "unsubscribed"    server -> client, confirms an unsubscribe
+  Error,             // "error"           either direction: a protocol-level complaint
+};
+
+// One decoded or to-be-encoded message. Which fields matter depends on
+// `type`; the rest keep their defaults. Zero/empty means "absent" for every
+// optional field (sequence numbers start at 1, timestamps are never 0 on the wire).
+struct Message {
+  MessageType type = MessageType::Channel;
+
+  // Channel: "channel", "data" (raw JSON text, any JSON value), "timestamp".
+  // Reliable channel messages also carry "id" (the sender's per-session
+  // sequence number, >= 1), "requireAck":true and "base" (the lowest sequence
+  // the sender has not resolved; the receiver stops waiting for anything below it).
+  // Subscribe/Unsubscribe/Subscribed/Unsubscribed/PermissionDenied use "channel" too.
+  std::string channel;
+  std::string data;
+  int64_t timestamp = 0;  // "timestamp": ms; Channel, Ping, Pong
+  uint64_t id = 0;        // "id"
+  bool require_ack = false;  // "requireAck"
+  uint64_t base = 0;      // "base"
+
+  // Ack: "messageId" acknowledges exactly one id; "upTo" every id <= upTo.
+  // PermissionDenied: "messageId" names the denied reliable message, if any.
+  uint64_t message_id = 0;
+  uint64_t up_to = 0;
+
+  // Auth: "token", optional resume ("session" + "lastSeq") and "window".
+  // RefreshToken: "token". TokenRefresh: "newToken" (stored in `token`), "expiresAt".
+  std::string token;
+  std::string session;     // "session": opaque session id
+  uint64_t last_seq = 0;   // "lastSeq": highest contiguous sequence the sender delivered to its app
+  uint32_t window = 0;     // "window": how far past lastSeq the sender accepts out-of-order ids
+
+  // AuthSuccess: "permissions", "session", "resumed", "lastSeq", "expiresAt", "userId", "window".
+  std::vector<std::string> permissions;
+  bool resumed = false;    // "resumed"
+  int64_t expires_at = 0;  // "expiresAt": token expiry, Unix ms
+  std::string user_id;     // "userId"
+
+  // AuthFailed, RefreshFailed, PermissionDenied, Error: "reason" (human text),
+  // "code" (stable machine string, e.g. "token_expired"). PermissionDenied: "action".
+  std::string reason;
+  std::string code;
+  std::string action;  // "publish" or "subscribe"
+};
+
+}  // namespace tether::core

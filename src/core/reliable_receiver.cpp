@@ -1,0 +1,55 @@
+#include "core/reliable_receiver.h"
+
+#include <utility>
+
+namespace tether::core {
+
+ReliableReceiver::Verdict ReliableReceiver::accept(Message&& msg, std::vector<Message>& ready) {
+  // The sender no longer waits for anything below `base` (acked or given up),
+  // so neither do we: hand over what we hold below it and move past the gap.
+  if (msg.base > delivered_up_to_ + 1) {
+    while (!buffer_.empty() && buffer_.begin()->first < msg.base) {
+      ready.push_back(std::move(buffer_.begin()->second));
+      buffer_.erase(buffer_.begin());
+    }
+    delivered_up_to_ = msg.base - 1;
+    ack_due_ = true;
+    drain_contiguous(ready);
+  }
+
+  const uint64_t seq = msg.id;
+  Verdict verdict;
+  if (seq <= delivered_up_to_ || buffer_.count(seq) != 0) {
+    ++duplicates_;
+    ack_due_ = true;
+    verdict = Verdict::Duplicate;
+  } else if (seq - delivered_up_to_ > window_) {
+    verdict = Verdict::OutOfWindow;
+  } else if (seq == delivered_up_to_ + 1) {
+    ready.push_back(std::move(msg));
+    delivered_up_to_ = seq;
+    ack_due_ = true;
+    drain_contiguous(ready);
+    verdict = Verdict::Delivered;
+  } else {
+    buffer_.emplace(seq, std::move(msg));
+    verdict = Verdict::Buffered;
+  }
+  return verdict;
+}
+
+void ReliableReceiver::drain_contiguous(std::vector<Message>& ready) {
+  while (!buffer_.empty() && buffer_.begin()->first == delivered_up_to_ + 1) {
+    ready.push_back(std::move(buffer_.begin()->second));
+    buffer_.erase(buffer_.begin());
+    ++delivered_up_to_;
+  }
+}
+
+void ReliableReceiver::reset() {
+  delivered_up_to_ = 0;
+  buffer_.clear();
+  ack_due_ = false;
+}
+
+}  // namespace tether::core

@@ -1,0 +1,213 @@
+#include "core/reliable_sender.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace tether::core {
+
+const char* validate(const ReliableConfig& c) {
+  if (c.ack_timeout_ms <= 0) return "ack timeout must be > 0";
+  if (c.max_in_flight == 0) return "max in-flight reliable messages must be > 0";
+  if (c.queue_max_messages == 0) return "queue message limit must be > 0";
+  if (c.queue_max_bytes == 0) return "queue byte limit must be > 0";
+  return nullptr;
+}
+
+const char* send_outcome_name(SendOutcome outcome) {
+  switch (outcome) {
+    case SendOutcome::Acked: return "acked";
+    case SendOutcome::TimedOut: return "timed_out";
+    case SendOutcome::Closed: return "closed";
+    case SendOutcome::Cancelled: return "cancelled";
+    case SendOutcome::PermissionDenied: return "permission_denied";
+    case SendOutcome::Overflow: return "overflow";
+  }
+  return "unknown";
+}
+
+ReliableSender::EnqueueResult ReliableSender::enqueue(uint64_t message_id, std::string_view channel,
+                                                      std::string_view data, bool reliable,
+                                                      int64_t timestamp) {
+  const size_t bytes = channel.size() + data.size();
+  if (queue_.size() >= config_.queue_max_messages || queued_bytes_ + bytes > config_.queue_max_bytes) {
+    return EnqueueResult::QueueFull;
+  }
+  Entry entry;
+  entry.message_id = message_id;
+  entry.channel.assign(channel);
+  entry.data.assign(data);
+  entry.timestamp = timestamp;
+  entry.reliable = reliable;
+  queue_.push_back(std::move(entry));
+  queued_bytes_ += bytes;
+  return EnqueueResult::Ok;
+}
+
+uint64_t ReliableSender::lowest_unresolved_seq() const {
+  for (const Entry& e : in_flight_) {
+    if (!e.resolved) return e.seq;
+  }
+  return next_seq_;
+}
+
+ReliableSender::Entry* ReliableSender::find_in_flight(uint64_t seq) {
+  if (in_flight_.empty() || seq < in_flight_.front().seq) return nullptr;
+  const uint64_t index = seq - in_flight_.front().seq;
+  if (index >= in_flight_.size()) return nullptr;
+  return &in_flight_[static_cast<size_t>(index)];
+}
+
+void ReliableSender::resolve(Entry& entry, SendOutcome outcome) {
+  if (entry.resolved) return;
+  entry.resolved = true;
+  entry.ack_deadline = kNever;
+  --unresolved_in_flight_;
+  resolutions_.push_back({entry.message_id, outcome});
+}
+
+void ReliableSender::pop_resolved_front() {
+  while (!in_flight_.empty() && in_flight_.front().resolved) in_flight_.pop_front();
+}
+
+void ReliableSender::arm(Entry& entry, TimeMs now) {
+  entry.ack_deadline = now + config_.ack_timeout_ms;
+  deadlines_.push_back({entry.ack_deadline, entry.seq});
+}
+
+void ReliableSender::activate(bool resumed, uint64_t peer_delivered_up_to) {
+  active_ = true;
+  deadlines_.clear();
+  resend_.clear();
+  if (resumed) {
+    for (Entry& e : in_flight_) {
+      if (e.seq <= peer_delivered_up_to) resolve(e, SendOutcome::Acked);
+    }
+    pop_resolved_front();
+  } else {
+    // The peer lost its state: number the survivors afresh, in order.
+    std::deque<Entry> survivors;
+    uint64_t seq = 1;
+    for (Entry& e : in_flight_) {
+      if (e.resolved) continue;
+      e.seq = seq++;
+      survivors.push_back(std::move(e));
+    }
+    in_flight_.swap(survivors);
+    next_seq_ = seq;
+  }
+  for (Entry& e : in_flight_) {
+    if (e.resolved) continue;
+    e.ack_deadline = kNever;
+    resend_.push_back(e.seq);
+  }
+}
+
+void ReliableSender::deactivate() {
+  active_ = false;
+  deadlines_.clear();
+  resend_.clear();
+  for (Entry& e : in_flight_) e.ack_deadline = kNever;
+}
+
+bool ReliableSender::next_transmit(TimeMs now, TransmitView& out) {
+  if (!active_) return false;
+  while (!resend_.empty()) {
+    const uint64_t seq = resend_.front();
+    resend_.pop_front();
+    Entry* entry = find_in_flight(seq);
+    if (entry == nullptr || entry->resolved || entry->ack_deadline != kNever) continue;
+    arm(*entry, now);
+    ++retransmissions_;
+    out = {entry->channel, entry->data, entry->timestamp, entry->seq, lowest_unresolved_seq(), true};
+    return true;
+  }
+  if (queue_.empty()) return false;
+  Entry& head = queue_.front();
+  if (head.reliable && next_seq_ - lowest_unresolved_seq() >= config_.max_in_flight) return false;
+
+  queued_bytes_ -= head.channel.size() + head.data.size();
+  if (!head.reliable) {
+    // Keep the strings alive for the view until the next call.
+    last_unreliable_ = std::move(head);
+    queue_.pop_front();
+    out = {last_unreliable_.channel, last_unreliable_.data, last_unreliable_.timestamp, 0, 0, false};
+    return true;
+  }
+  head.seq = next_seq_++;
+  in_flight_.push_back(std::move(head));
+  queue_.pop_front();
+  ++unresolved_in_flight_;
+  Entry& sent = in_flight_.back();
+  arm(sent, now);
+  out = {sent.channel, sent.data, sent.timestamp, sent.seq, lowest_unresolved_seq(), false};
+  return true;
+}
+
+void ReliableSender::handle_ack(uint64_t up_to, uint64_t single_id) {
+  for (Entry& e : in_flight_) {
+    if (e.seq > up_to) break;
+    resolve(e, SendOutcome::Acked);
+  }
+  if (single_id != 0) {
+    if (Entry* e = find_in_flight(single_id)) resolve(*e, SendOutcome::Acked);
+  }
+  pop_resolved_front();
+}
+
+uint64_t ReliableSender::handle_refused(uint64_t seq) {
+  uint64_t message_id = 0;
+  Entry* entry = find_in_flight(seq);
+  if (entry != nullptr && !entry->resolved) {
+    message_id = entry->message_id;
+    resolve(*entry, SendOutcome::PermissionDenied);
+  }
+  pop_resolved_front();
+  return message_id;
+}
+
+void ReliableSender::handle_timeout(TimeMs now) {
+  while (!deadlines_.empty() && deadlines_.front().at <= now) {
+    const Deadline due = deadlines_.front();
+    deadlines_.pop_front();
+    Entry* entry = find_in_flight(due.seq);
+    // Stale deadline: acked, or re-armed by a later transmission.
+    if (entry == nullptr || entry->resolved || entry->ack_deadline != due.at) continue;
+    if (entry->retries >= config_.max_retries) {
+      resolve(*entry, SendOutcome::TimedOut);
+      continue;
+    }
+    ++entry->retries;
+    entry->ack_deadline = kNever;
+    resend_.push_back(entry->seq);
+  }
+  pop_resolved_front();
+}
+
+TimeMs ReliableSender::next_timeout() const {
+  // Stale entries at the front only make the caller wake early, which is harmless.
+  return deadlines_.empty() ? kNever : deadlines_.front().at;
+}
+
+void ReliableSender::fail_all(SendOutcome outcome) {
+  for (Entry& e : in_flight_) resolve(e, outcome);
+  in_flight_.clear();
+  for (Entry& e : queue_) {
+    if (e.reliable) resolutions_.push_back({e.message_id, outcome});
+  }
+  queue_.clear();
+  queued_bytes_ = 0;
+  resend_.clear();
+  deadlines_.clear();
+}
+
+bool ReliableSender::poll_resolution(SendResolution& out) {
+  if (resolutions_read_ >= resolutions_.size()) {
+    resolutions_.clear();
+    resolutions_read_ = 0;
+    return false;
+  }
+  out = resolutions_[resolutions_read_++];
+  return true;
+}
+
+}  // namespace tether::core

@@ -1,0 +1,139 @@
+#pragma once
+// The sending half of reliable delivery, plus the bounded outbound queue that
+// holds sends made while offline or while the in-flight window is full.
+//
+// Every message is queued in send order. When the link is usable, messages
+// leave the queue in that order; reliable ones get the next per-session
+// sequence number and stay in flight until acked, retried on ack timeout, or
+// resolved as failed. Every reliable message resolves exactly once.
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/time.h"
+
+namespace tether::core {
+
+struct ReliableConfig {
+  TimeMs ack_timeout_ms = 5000;
+  uint32_t max_retries = 5;           // resends after an ack timeout before the send fails
+  uint32_t max_in_flight = 1024;      // unacked reliable messages on the wire; <= the peer's window
+  size_t queue_max_messages = 4096;   // queued (not yet transmitted) messages, reliable or not
+  size_t queue_max_bytes = 4u << 20;  // channel + payload bytes of queued messages
+};
+
+const char* validate(const ReliableConfig& config);
+
+// How a reliable send ended. Exactly one per reliable message.
+enum class SendOutcome : uint8_t {
+  Acked,             // the peer delivered it to its application
+  TimedOut,          // no ack after max_retries resends
+  Closed,            // the session ended for good (manual close, gave up)
+  Cancelled,         // withdrawn before it was ever transmitted
+  PermissionDenied,  // the peer refused it
+  Overflow,          // dropped by the peer-facing buffer (server side: slow consumer)
+};
+
+const char* send_outcome_name(SendOutcome outcome);
+
+struct SendResolution {
+  uint64_t message_id;
+  SendOutcome outcome;
+};
+
+// A message ready to go on the wire. Views stay valid until the next
+// mutating call on the sender.
+struct TransmitView {
+  std::string_view channel;
+  std::string_view data;
+  int64_t timestamp;
+  uint64_t seq;   // 0 for unreliable
+  uint64_t base;  // lowest unresolved seq, for reliable messages
+  bool retransmission;
+};
+
+class ReliableSender {
+ public:
+  explicit ReliableSender(const ReliableConfig& config) : config_(config) {}
+
+  enum class EnqueueResult : uint8_t { Ok, QueueFull };
+  // `message_id` is the caller's id (unique per client), reported back in
+  // resolutions; 0 is allowed for unreliable messages.
+  EnqueueResult enqueue(uint64_t message_id, std::string_view channel, std::string_view data,
+                        bool reliable, int64_t timestamp);
+
+  // Connection lifecycle. While not active nothing is transmitted and ack
+  // timers are paused: an outage is not the receiver's fault.
+  // `resumed`: the peer kept its state; every seq <= peer_delivered_up_to was
+  // delivered (its ack may have been lost), so those resolve as Acked.
+  // Not resumed: the peer starts fresh, so in-flight messages are renumbered
+  // from 1 in their original order. Either way the rest is resent.
+  void activate(bool resumed, uint64_t peer_delivered_up_to);
+  void deactivate();
+  bool active() const { return active_; }
+
+  // The next message to put on the wire now, retransmissions first.
+  bool next_transmit(TimeMs now, TransmitView& out);
+
+  void handle_ack(uint64_t up_to, uint64_t single_id);
+  // The peer refused a reliable message; it resolves as PermissionDenied.
+  // Returns the caller's message id for that seq, or 0 if it is not in flight.
+  uint64_t handle_refused(uint64_t seq);
+  void handle_timeout(TimeMs now);
+  TimeMs next_timeout() const;
+
+  // Resolves everything, queued or in flight (reliable only), with `outcome`;
+  // unreliable queued messages are discarded.
+  void fail_all(SendOutcome outcome);
+
+  bool poll_resolution(SendResolution& out);
+
+  // Introspection for stats and tests.
+  size_t queued_messages() const { return queue_.size(); }
+  size_t queued_bytes() const { return queued_bytes_; }
+  size_t in_flight() const { return unresolved_in_flight_; }
+  uint64_t next_seq() const { return next_seq_; }
+  uint64_t lowest_unresolved_seq() const;
+  uint64_t retransmissions() const { return retransmissions_; }
+
+ private:
+  struct Entry {
+    uint64_t message_id = 0;
+    std::string channel;
+    std::string data;
+    int64_t timestamp = 0;
+    bool reliable = false;
+    uint64_t seq = 0;
+    uint32_t retries = 0;
+    TimeMs ack_deadline = kNever;
+    bool resolved = false;
+  };
+  struct Deadline {
+    TimeMs at;
+    uint64_t seq;
+  };
+
+  Entry* find_in_flight(uint64_t seq);
+  void resolve(Entry& entry, SendOutcome outcome);
+  void pop_resolved_front();
+  void arm(Entry& entry, TimeMs now);
+
+  ReliableConfig config_;
+  bool active_ = false;
+  std::deque<Entry> queue_;          // not yet transmitted on the current session
+  Entry last_unreliable_;            // backs the view of the last unreliable transmit
+  size_t queued_bytes_ = 0;
+  std::deque<Entry> in_flight_;      // transmitted, seq-contiguous from front
+  size_t unresolved_in_flight_ = 0;
+  std::deque<uint64_t> resend_;      // seqs to retransmit, in order
+  std::deque<Deadline> deadlines_;   // ack deadlines in arming order (monotonic)
+  std::vector<SendResolution> resolutions_;
+  size_t resolutions_read_ = 0;
+  uint64_t next_seq_ = 1;
+  uint64_t retransmissions_ = 0;
+};
+
+}  // namespace tether::core

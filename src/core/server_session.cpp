@@ -1,0 +1,340 @@
+#include "core/server_session.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace tether::core {
+
+const char* validate(const ServerConfig& c) {
+  if (const char* e = validate(c.reliable)) return e;
+  if (c.auth_timeout_ms <= 0) return "auth timeout must be > 0";
+  if (c.idle_timeout_ms <= 0) return "idle timeout must be > 0";
+  if (c.resume_ttl_ms < 0) return "resume ttl must be >= 0";
+  if (c.receive_window == 0) return "receive window must be > 0";
+  return nullptr;
+}
+
+ServerSession::ServerSession(const ServerConfig& config, const TokenAuthority& authority,
+                             SessionTable& table, uint64_t connection_id)
+    : config_(config),
+      authority_(authority),
+      table_(table),
+      connection_id_(connection_id),
+      writer_(config.limits.max_frame_bytes) {}
+
+void ServerSession::handle_open(TimeMs now) {
+  open_ = true;
+  auth_deadline_ = now + config_.auth_timeout_ms;
+  idle_deadline_ = now + config_.idle_timeout_ms;
+}
+
+void ServerSession::handle_text(std::string_view frame, TimeMs now) {
+  if (!open_ || closing_) return;
+  if (state_ && !owns_state()) return;  // displaced by a resume elsewhere
+  idle_deadline_ = now + config_.idle_timeout_ms;
+  decoded_.clear();
+  issues_.clear();
+  // Frame-level and element-level problems each come back as one issue.
+  decode_frame(frame, config_.limits, decoded_, issues_);
+  for (const DecodeIssue& issue : issues_) send_error(codec_error_name(issue.error), issue.detail);
+  for (Message& msg : decoded_) {
+    handle_message(std::move(msg), now);
+    if (closing_) return;
+  }
+  if (state_ && state_->receiver.ack_due()) {
+    Message ack;
+    ack.type = MessageType::Ack;
+    ack.up_to = state_->receiver.delivered_up_to();
+    queue_control(ack);
+    state_->receiver.clear_ack_due();
+  }
+  if (owns_state()) state_->drain_resolutions();
+}
+
+void ServerSession::handle_message(Message&& msg, TimeMs now) {
+  if (msg.type == MessageType::Ping) {
+    Message pong;
+    pong.type = MessageType::Pong;
+    pong.timestamp = msg.timestamp;
+    queue_control(pong);
+    return;
+  }
+  if (!state_) {
+    if (msg.type == MessageType::Auth) {
+      handle_auth(std::move(msg), now);
+    } else {
+      // Nothing is routed before auth_success.
+      send_error("not_authenticated", "the first message must be auth");
+      close(close_code::kProtocolError, "not authenticated");
+    }
+    return;
+  }
+  switch (msg.type) {
+    case MessageType::Channel: handle_channel(std::move(msg)); break;
+    case MessageType::Ack: state_->sender.handle_ack(msg.up_to, msg.message_id); break;
+    case MessageType::Subscribe:
+    case MessageType::Unsubscribe: handle_subscription(std::move(msg)); break;
+    case MessageType::RefreshToken: handle_refresh(std::move(msg), now); break;
+    case MessageType::Pong: break;  // we never ping; tolerated
+    case MessageType::Error: {
+      ServerEvent event;
+      event.kind = ServerEvent::Kind::Error;
+      event.code = msg.code.empty() ? "peer_error" : msg.code;
+      event.reason = std::move(msg.reason);
+      push_event(std::move(event));
+      break;
+    }
+    case MessageType::Auth:
+      send_error("already_authenticated", "auth after auth_success; use refresh_token");
+      break;
+    default:
+      send_error("unexpected_message", "server-to-client message received from client");
+      break;
+  }
+}
+
+void ServerSession::handle_auth(Message&& msg, TimeMs now) {
+  TokenCheck check = authority_.verify(msg.token, unix_now(now));
+  if (check.error != TokenError::None) {
+    fail_auth(token_error_code(check.error), "token rejected");
+    return;
+  }
+  bool resumed = false;
+  if (!msg.session.empty()) {
+    state_ = table_.take_over(msg.session, check.claims.subject, connection_id_);
+    resumed = state_ != nullptr;
+  }
+  if (!state_) state_ = table_.create(config_.reliable, config_.receive_window, connection_id_);
+  state_->claims = std::move(check.claims);
+  state_->permissions = PermissionSet(state_->claims.permissions);
+  // A resume replays only what the client has not delivered; a fresh session
+  // renumbers anything queued for it (nothing, unless the app queued early).
+  state_->sender.activate(resumed, resumed ? msg.last_seq : 0);
+  auth_deadline_ = kNever;
+  token_expiry_ = state_->claims.expires_at_ms == 0
+                      ? kNever
+                      : state_->claims.expires_at_ms - config_.wall_clock_offset_ms;
+
+  Message reply;
+  reply.type = MessageType::AuthSuccess;
+  reply.permissions = state_->claims.permissions;
+  reply.session = state_->id;
+  reply.resumed = resumed;
+  reply.last_seq = state_->receiver.delivered_up_to();
+  reply.expires_at = state_->claims.expires_at_ms;
+  reply.user_id = state_->claims.subject;
+  reply.window = config_.receive_window;
+  queue_control(reply);
+
+  ServerEvent event;
+  event.kind = ServerEvent::Kind::Authenticated;
+  event.resumed = resumed;
+  event.user_id = state_->claims.subject;
+  push_event(std::move(event));
+}
+
+void ServerSession::handle_channel(Message&& msg) {
+  if (!msg.require_ack) {
+    publish(std::move(msg), false);
+    return;
+  }
+  state_->receiver.accept(std::move(msg), ready_);
+  for (Message& ready : ready_) publish(std::move(ready), true);
+  ready_.clear();
+}
+
+void ServerSession::publish(Message&& msg, bool reliable) {
+  if (!state_->permissions.allows(ChannelAction::Publish, msg.channel)) {
+    // A refused reliable message still counts as delivered for ordering;
+    // the denial tells the client it was not accepted.
+    deny(msg.channel, channel_action_name(ChannelAction::Publish), reliable ? msg.id : 0);
+    return;
+  }
+  ServerEvent event;
+  event.kind = ServerEvent::Kind::Publish;
+  event.reliable = reliable;
+  event.message_id = msg.id;
+  event.channel = std::move(msg.channel);
+  event.data = std::move(msg.data);
+  push_event(std::move(event));
+}
+
+void ServerSession::handle_subscription(Message&& msg) {
+  const bool subscribe = msg.type == MessageType::Subscribe;
+  if (subscribe && !state_->permissions.allows(ChannelAction::Subscribe, msg.channel)) {
+    deny(msg.channel, channel_action_name(ChannelAction::Subscribe), 0);
+    return;
+  }
+  if (subscribe) {
+    state_->subscriptions.insert(msg.channel);
+  } else {
+    state_->subscriptions.erase(msg.channel);
+  }
+  Message reply;
+  reply.type = subscribe ? MessageType::Subscribed : MessageType::Unsubscribed;
+  reply.channel = msg.channel;
+  queue_control(reply);
+  ServerEvent event;
+  event.kind = subscribe ? ServerEvent::Kind::Subscribed : ServerEvent::Kind::Unsubscribed;
+  event.channel = std::move(msg.channel);
+  push_event(std::move(event));
+}
+
+void ServerSession::handle_refresh(Message&& msg, TimeMs now) {
+  TokenCheck check = authority_.verify(msg.token, unix_now(now));
+  Message reply;
+  if (check.error != TokenError::None || check.claims.subject != state_->claims.subject) {
+    reply.type = MessageType::RefreshFailed;
+    reply.code = check.error != TokenError::None ? token_error_code(check.error) : "subject_mismatch";
+    reply.reason = "refresh token rejected";
+    queue_control(reply);
+    return;
+  }
+  std::string issued = authority_.issue_refreshed(check.claims, unix_now(now));
+  if (!issued.empty()) {
+    TokenCheck reissued = authority_.verify(issued, unix_now(now));
+    if (reissued.error == TokenError::None) check = std::move(reissued);
+  } else {
+    issued = std::move(msg.token);  // the authority cannot mint: adopt the presented token
+  }
+  state_->claims = std::move(check.claims);
+  state_->permissions = PermissionSet(state_->claims.permissions);
+  token_expiry_ = state_->claims.expires_at_ms == 0
+                      ? kNever
+                      : state_->claims.expires_at_ms - config_.wall_clock_offset_ms;
+  reply.type = MessageType::TokenRefresh;
+  reply.token = std::move(issued);
+  reply.expires_at = state_->claims.expires_at_ms;
+  queue_control(reply);
+  ServerEvent event;
+  event.kind = ServerEvent::Kind::TokenRefreshed;
+  event.user_id = state_->claims.subject;
+  push_event(std::move(event));
+}
+
+void ServerSession::deny(std::string_view channel, std::string_view action, uint64_t message_id) {
+  Message reply;
+  reply.type = MessageType::PermissionDenied;
+  reply.channel.assign(channel);
+  reply.action.assign(action);
+  reply.message_id = message_id;
+  reply.code = "permission_denied";
+  reply.reason = std::string("no permission to ") + std::string(action) + " on this channel";
+  queue_control(reply);
+}
+
+void ServerSession::fail_auth(const char* code, std::string_view reason) {
+  Message reply;
+  reply.type = MessageType::AuthFailed;
+  reply.code = code;
+  reply.reason.assign(reason);
+  queue_control(reply);
+  ServerEvent event;
+  event.kind = ServerEvent::Kind::AuthFailed;
+  event.code = code;
+  event.reason.assign(reason);
+  push_event(std::move(event));
+  close(close_code::kAuthFailed, code);
+}
+
+void ServerSession::send_error(std::string_view code, std::string_view reason) {
+  Message reply;
+  reply.type = MessageType::Error;
+  reply.code.assign(code);
+  reply.reason.assign(reason);
+  queue_control(reply);
+  ServerEvent event;
+  event.kind = ServerEvent::Kind::Error;
+  event.code.assign(code);
+  event.reason.assign(reason);
+  push_event(std::move(event));
+}
+
+void ServerSession::close(uint16_t code, std::string_view reason, bool forget) {
+  if (closing_) return;
+  closing_ = true;
+  // The close action is queued after the frames already written, so a
+  // runtime that sends frames before acting delivers auth_failed etc. first.
+  actions_.push_back({TransportAction::Kind::Close, code, std::string(reason)});
+  if (forget && owns_state()) {
+    state_->sender.fail_all(SendOutcome::Closed);
+    state_->drain_resolutions();
+    table_.remove(state_->id);
+    state_->owner_connection = 0;
+  }
+}
+
+void ServerSession::handle_closed(TimeMs now) {
+  if (!open_) return;
+  open_ = false;
+  auth_deadline_ = idle_deadline_ = token_expiry_ = kNever;
+  if (owns_state()) {
+    state_->sender.deactivate();
+    table_.park(*state_, now, config_.resume_ttl_ms);
+  }
+}
+
+void ServerSession::handle_timeout(TimeMs now) {
+  if (!open_ || closing_) return;
+  if (now >= auth_deadline_) {
+    Message reply;
+    reply.type = MessageType::AuthFailed;
+    reply.code = "auth_timeout";
+    reply.reason = "no auth message within the auth timeout";
+    queue_control(reply);
+    close(close_code::kAuthTimeout, "auth timeout");
+    return;
+  }
+  if (now >= idle_deadline_) {
+    close(close_code::kHeartbeatTimeout, "idle timeout");
+    return;
+  }
+  if (now >= token_expiry_) {
+    close(close_code::kTokenExpired, "token expired");
+    return;
+  }
+  if (owns_state()) {
+    state_->sender.handle_timeout(now);
+    state_->drain_resolutions();
+  }
+}
+
+TimeMs ServerSession::next_timeout() const {
+  if (!open_ || closing_) return kNever;
+  TimeMs next = std::min({auth_deadline_, idle_deadline_, token_expiry_});
+  if (owns_state()) next = std::min(next, state_->sender.next_timeout());
+  return next;
+}
+
+bool ServerSession::poll_transmit(std::string& frame, TimeMs now) {
+  if (open_ && !closing_ && owns_state()) {
+    TransmitView view;
+    while (state_->sender.next_transmit(now, view)) {
+      encode_channel_message(view.channel, view.data, view.timestamp, view.seq, view.base,
+                             writer_.begin_message());
+      writer_.commit_message();
+    }
+  }
+  return writer_.pop_frame(frame);
+}
+
+bool ServerSession::poll_action(TransportAction& action) {
+  if (actions_.empty()) return false;
+  action = std::move(actions_.front());
+  actions_.pop_front();
+  return true;
+}
+
+bool ServerSession::poll_event(ServerEvent& event) {
+  if (events_.empty()) return false;
+  event = std::move(events_.front());
+  events_.pop_front();
+  return true;
+}
+
+void ServerSession::queue_control(const Message& msg) {
+  encode_message(msg, writer_.begin_message());
+  writer_.commit_message();
+}
+
+}  // namespace tether::core

@@ -1,0 +1,116 @@
+#pragma once
+// The server side of one transport connection, in the same sans-I/O shape as
+// ClientSession. Before auth it only accepts `auth` (and ping); after auth it
+// attaches to a SessionState, new or resumed, which outlives the connection.
+// Channel routing (fan-out) is the application's: it receives Publish and
+// Subscribe events and queues messages with SessionState::enqueue().
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/client_session.h"
+#include "core/codec.h"
+#include "core/frame_writer.h"
+#include "core/jwt.h"
+#include "core/session_table.h"
+#include "core/time.h"
+
+namespace tether::core {
+
+struct ServerConfig {
+  TimeMs auth_timeout_ms = 10000;   // open -> valid auth, else close 4002
+  TimeMs idle_timeout_ms = 60000;   // nothing received for this long: the client is gone
+  TimeMs resume_ttl_ms = 120000;    // how long a dropped session can be resumed
+  ReliableConfig reliable;          // server -> client delivery; the queue bounds the replay buffer
+  CodecLimits limits;
+  uint32_t receive_window = 4096;
+  int64_t wall_clock_offset_ms = 0;  // unix_ms = now + offset (token expiry)
+};
+
+const char* validate(const ServerConfig& config);
+
+struct ServerEvent {
+  enum class Kind : uint8_t {
+    Authenticated,  // user_id, resumed (state() is set)
+    Publish,        // channel, data, reliable, message_id: permission already checked
+    Subscribed,     // channel: permission checked and recorded in state()->subscriptions
+    Unsubscribed,   // channel
+    AuthFailed,     // code, reason (the connection is being closed)
+    TokenRefreshed, // a new token was issued; permissions may have changed
+    Error,          // code, reason: bad input from the client; the session carries on
+  };
+  Kind kind = Kind::Error;
+  bool resumed = false;
+  bool reliable = false;
+  uint64_t message_id = 0;
+  std::string channel;
+  std::string data;
+  std::string user_id;
+  std::string code;
+  std::string reason;
+};
+
+class ServerSession {
+ public:
+  ServerSession(const ServerConfig& config, const TokenAuthority& authority, SessionTable& table,
+                uint64_t connection_id);
+
+  void handle_open(TimeMs now);
+  void handle_text(std::string_view frame, TimeMs now);
+  // The transport connection ended; the session is parked for resume.
+  void handle_closed(TimeMs now);
+  void handle_timeout(TimeMs now);
+
+  // Closes the connection (e.g. server shutdown with 1001). The session
+  // stays resumable unless `forget` is set.
+  void close(uint16_t code, std::string_view reason, bool forget = false);
+  // Replies with a protocol-level error message (the connection stays up).
+  void send_error(std::string_view code, std::string_view reason);
+
+  TimeMs next_timeout() const;
+  bool poll_transmit(std::string& frame, TimeMs now);
+  bool poll_action(TransportAction& action);
+  bool poll_event(ServerEvent& event);
+
+  bool authenticated() const { return state_ != nullptr && owns_state(); }
+  // The attached session; null before auth or after a resume moved it elsewhere.
+  const std::shared_ptr<SessionState>& state() const { return state_; }
+  uint64_t connection_id() const { return connection_id_; }
+
+ private:
+  bool owns_state() const { return state_ && state_->owner_connection == connection_id_; }
+  void handle_message(Message&& msg, TimeMs now);
+  void handle_auth(Message&& msg, TimeMs now);
+  void handle_channel(Message&& msg);
+  void publish(Message&& msg, bool reliable);
+  void handle_subscription(Message&& msg);
+  void handle_refresh(Message&& msg, TimeMs now);
+  void deny(std::string_view channel, std::string_view action, uint64_t message_id);
+  void fail_auth(const char* code, std::string_view reason);
+  void queue_control(const Message& msg);
+  void push_event(ServerEvent&& event) { events_.push_back(std::move(event)); }
+  int64_t unix_now(TimeMs now) const { return now + config_.wall_clock_offset_ms; }
+
+  const ServerConfig& config_;
+  const TokenAuthority& authority_;
+  SessionTable& table_;
+  const uint64_t connection_id_;
+  std::shared_ptr<SessionState> state_;
+  bool open_ = false;
+  bool closing_ = false;
+  TimeMs auth_deadline_ = kNever;
+  TimeMs idle_deadline_ = kNever;
+  TimeMs token_expiry_ = kNever;  // local time at which the token expires
+
+  FrameWriter writer_;
+  std::deque<TransportAction> actions_;
+  std::deque<ServerEvent> events_;
+  std::vector<Message> decoded_;
+  std::vector<Message> ready_;
+  std::vector<DecodeIssue> issues_;
+};
+
+}  // namespace tether::core

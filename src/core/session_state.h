@@ -1,0 +1,53 @@
+#pragma once
+// What the server remembers about one client session, independent of any
+// transport connection: identity, permissions, subscriptions and both halves
+// of reliable delivery. It survives disconnects (parked in the SessionTable)
+// so a client can resume without loss.
+#include <cstdint>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "core/jwt.h"
+#include "core/permissions.h"
+#include "core/reliable_receiver.h"
+#include "core/reliable_sender.h"
+#include "core/time.h"
+
+namespace tether::core {
+
+struct SessionState {
+  SessionState(std::string session_id, const ReliableConfig& reliable, uint32_t receive_window)
+      : id(std::move(session_id)), sender(reliable), receiver(receive_window) {}
+
+  // Queues an application message for this client (fan-out or a direct
+  // reply), whether it is connected or parked. Returns false when the
+  // client's buffer is full: a slow consumer.
+  bool enqueue(std::string_view channel, std::string_view data, bool reliable, int64_t timestamp) {
+    const uint64_t message_id = reliable ? next_message_id++ : 0;
+    return sender.enqueue(message_id, channel, data, reliable, timestamp) ==
+           ReliableSender::EnqueueResult::Ok;
+  }
+
+  const std::string id;
+  TokenClaims claims;
+  PermissionSet permissions;
+  ReliableSender sender;
+  ReliableReceiver receiver;
+  std::set<std::string> subscriptions;
+  uint64_t owner_connection = 0;  // the attached connection, 0 while parked
+  TimeMs parked_until = kNever;   // when a parked session is forgotten
+  uint64_t next_message_id = 1;
+  uint64_t delivered = 0;  // reliable messages the client acked
+  uint64_t failed = 0;     // reliable messages that resolved otherwise
+
+  // Folds the sender's resolutions into the counters above.
+  void drain_resolutions() {
+    SendResolution resolution;
+    while (sender.poll_resolution(resolution)) {
+      ++(resolution.outcome == SendOutcome::Acked ? delivered : failed);
+    }
+  }
+};
+
+}  // namespace tether::core
