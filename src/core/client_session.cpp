@@ -360,6 +360,10 @@ void ClientSession::handle_auth_success(Message&& msg, TimeMs now) {
 }
 
 void ClientSession::handle_channel(Message&& msg) {
+  if (inbound_paused_) {
+    ++(msg.require_ack ? counters_.deferred_reliable : counters_.dropped_unreliable);
+    return;
+  }
   if (!msg.require_ack) {
     deliver(std::move(msg), false);
     return;

@@ -145,6 +145,8 @@ struct ClientCounters {
   uint64_t reconnects = 0;         // successful re-authentications after the first
   uint64_t errors = 0;             // decode errors and protocol complaints
   uint64_t duplicates_dropped = 0;
+  uint64_t deferred_reliable = 0;   // reliable messages refused while paused (resent later)
+  uint64_t dropped_unreliable = 0;  // unreliable messages dropped while paused
 };
 
 class ClientSession {
@@ -168,6 +170,13 @@ class ClientSession {
   // A new token from the host: used for the next auth, presented to the
   // server at once if Ready, and leaves Unauthorized by reconnecting.
   void set_token(std::string token, TimeMs now);
+
+  // Backpressure from a host that stops draining events: while paused,
+  // reliable channel messages are neither delivered nor acked (the server
+  // retransmits them later) and unreliable ones are dropped and counted.
+  // Control traffic (pongs, acks, auth) flows as usual.
+  void set_inbound_paused(bool paused) { inbound_paused_ = paused; }
+  bool inbound_paused() const { return inbound_paused_; }
 
   // ---- inputs ---------------------------------------------------------
   void handle_open(TimeMs now);
@@ -230,6 +239,7 @@ class ClientSession {
   PermissionSet permissions_;
   bool permissions_known_ = false;
   bool ever_authenticated_ = false;
+  bool inbound_paused_ = false;
 
   std::string session_id_;               // from auth_success, presented to resume
   std::set<std::string> subscriptions_;  // wanted channels, re-sent on a fresh session

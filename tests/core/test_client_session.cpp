@@ -430,3 +430,36 @@ TEST_CASE("the server answers bad input with error replies and keeps the session
   CHECK(p.client.counters().errors == 3);  // the client heard each complaint
   CHECK(is_ready(p));
 }
+
+TEST_CASE("a paused inbound side defers reliable messages without loss", "[core][session]") {
+  SimPair p;
+  p.connect();
+  REQUIRE(p.run_until([&] { return is_ready(p); }, 1000));
+  auto state = p.server()->state();
+  p.client.set_inbound_paused(true);
+  for (int i = 0; i < 5; ++i) state->enqueue("c", std::to_string(i), true, 1);
+  state->enqueue("c", "\"unreliable\"", false, 1);
+  p.advance(1000);
+  CHECK(count_events(p, ClientEvent::Kind::Message) == 0);
+  CHECK(p.client.counters().deferred_reliable >= 5);
+  CHECK(p.client.counters().dropped_unreliable == 1);
+  CHECK(is_ready(p));  // heartbeats kept the link alive
+  p.client.set_inbound_paused(false);
+  REQUIRE(p.run_until([&] { return count_events(p, ClientEvent::Kind::Message) == 5; }, 5000));
+  std::vector<std::string> got;
+  for (const auto& e : p.client_events) {
+    if (e.kind == ClientEvent::Kind::Message) got.push_back(e.data);
+  }
+  CHECK(got == std::vector<std::string>{"0", "1", "2", "3", "4"});
+}
+
+TEST_CASE("client config validation names the problem", "[core][session]") {
+  ClientConfig config = tether::test::default_client_config();
+  CHECK(validate(config) == nullptr);
+  config.heartbeat.timeout_ms = config.heartbeat.interval_ms;
+  REQUIRE(validate(config) != nullptr);
+  CHECK(std::string(validate(config)).find("heartbeat") != std::string::npos);
+  config = tether::test::default_client_config();
+  config.reliable.queue_max_messages = 0;
+  CHECK(validate(config) != nullptr);
+}

@@ -1,0 +1,547 @@
+#include "client/engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "client/event_buffer.h"
+#include "core/rng.h"
+#include "transport/ws_client.h"
+
+namespace tether::client {
+
+using core::ClientEvent;
+using core::ClientSession;
+using core::kNever;
+using core::SendStatus;
+using core::TimeMs;
+using core::TransportAction;
+using transport::ConnectionId;
+using transport::kNoConnection;
+using transport::kNoTimer;
+using transport::TimerId;
+
+namespace {
+
+constexpr const char* kSubprotocol = "tether.v1";
+
+int64_t system_now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// Stable snake_case names for transport failures, as the host sees them.
+const char* transport_error_code(transport::TransportError error) {
+  using transport::TransportError;
+  switch (error) {
+    case TransportError::None: return "none";
+    case TransportError::InvalidOptions: return "invalid_options";
+    case TransportError::DnsFailed: return "dns_failed";
+    case TransportError::ConnectFailed: return "connect_failed";
+    case TransportError::Timeout: return "connect_timeout";
+    case TransportError::TlsVerifyFailed: return "tls_verify_failed";
+    case TransportError::TlsHostnameMismatch: return "tls_hostname_mismatch";
+    case TransportError::TlsPinMismatch: return "tls_pin_mismatch";
+    case TransportError::TlsHandshakeFailed: return "tls_handshake_failed";
+    case TransportError::WsHandshakeFailed: return "ws_handshake_failed";
+    case TransportError::ProtocolError: return "protocol_error";
+    case TransportError::MessageTooBig: return "message_too_big";
+    case TransportError::ConnectionLost: return "connection_lost";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+// One pool connection: a core session and the transport connection it drives.
+struct PoolSlot {
+  struct Delayed {
+    TimeMs due;
+    std::string frame;
+  };
+
+  PoolSlot(uint32_t slot_index, std::string slot_url, core::ClientConfig config, uint64_t seed)
+      : index(slot_index), url(std::move(slot_url)), session(std::move(config), seed) {}
+
+  const uint32_t index;
+  const std::string url;
+  ClientSession session;
+  ConnectionId connection = kNoConnection;  // the one the session is using
+  TimerId timer = kNoTimer;
+  TimeMs timer_at = kNever;
+  uint64_t routed = 0;
+  uint64_t sim_dropped = 0;
+  // Network simulation: frames serving their latency, in order.
+  std::deque<Delayed> sim_outbound;
+  std::deque<Delayed> sim_inbound;
+  TimerId sim_timer = kNoTimer;
+  TimeMs sim_timer_at = kNever;
+};
+
+class Engine::Impl {
+ public:
+  Impl(EngineConfig config, uint64_t seed)
+      : config_(std::move(config)),
+        balancer_(config_.strategy, seed),
+        sim_rng_(seed ^ 0x5eedULL),
+        log_level_(static_cast<int32_t>(config_.log_level)) {
+    wall_offset_ms_ = system_now_ms() - loop_.now_ms();
+    config_.session.wall_clock_offset_ms = wall_offset_ms_;
+    for (uint32_t i = 0; i < config_.pool_size; ++i) {
+      slots_.push_back(std::make_unique<PoolSlot>(i, config_.urls[i % config_.urls.size()], config_.session,
+                                                  seed + 0x9E3779B97F4A7C15ull * (i + 1)));
+    }
+    io_thread_ = std::thread([this] { run_io_thread(); });
+  }
+
+  ~Impl() {
+    // Drop the transport on its own thread, then let the thread end.
+    if (!loop_.post([this] {
+          ws_.reset();
+          loop_.stop();
+        })) {
+      loop_.stop();
+    }
+    if (io_thread_.joinable()) io_thread_.join();
+  }
+
+  // ---- host-facing commands (any thread) ---------------------------------
+
+  void for_each_session(void (ClientSession::*command)(TimeMs)) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      const TimeMs now = loop_.now_ms();
+      for (auto& slot : slots_) (slot->session.*command)(now);
+    }
+    request_flush();
+  }
+
+  void close() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      const TimeMs now = loop_.now_ms();
+      for (auto& slot : slots_) slot->session.close(now);
+    }
+    request_flush();
+  }
+
+  void set_token(std::string token) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      const TimeMs now = loop_.now_ms();
+      for (auto& slot : slots_) slot->session.set_token(token, now);
+    }
+    request_flush();
+  }
+
+  SendStatus send(std::string_view channel, std::string_view json, bool reliable, uint64_t* message_id) {
+    const uint64_t id = reliable ? next_message_id_.fetch_add(1) + 1 : 0;
+    SendStatus status;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      PoolSlot& slot = *slots_[pick_slot(channel)];
+      status = slot.session.send(channel, json, reliable, id, loop_.now_ms());
+      if (status == SendStatus::Ok) ++slot.routed;
+    }
+    if (status == SendStatus::Ok) {
+      if (message_id != nullptr) *message_id = id;
+      request_flush();
+    }
+    return status;
+  }
+
+  SendStatus subscription(std::string_view channel, bool subscribe) {
+    SendStatus status;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      // Always the channel's home connection: one subscription per channel.
+      PoolSlot& slot = *slots_[Balancer::channel_home(channel, slots_.size())];
+      const TimeMs now = loop_.now_ms();
+      status = subscribe ? slot.session.subscribe(channel, now) : slot.session.unsubscribe(channel, now);
+    }
+    if (status == SendStatus::Ok) request_flush();
+    return status;
+  }
+
+  size_t pump() {
+    size_t count;
+    bool was_paused;
+    {
+      std::lock_guard<std::mutex> lock(events_mutex_);
+      std::swap(front_, back_);
+      back_.clear();
+      count = front_.size();
+      was_paused = inbound_paused_;
+      inbound_paused_ = false;
+    }
+    if (was_paused) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (auto& slot : slots_) slot->session.set_inbound_paused(false);
+    }
+    return count;
+  }
+
+  const EngineEvent& event(size_t index) const { return front_[index]; }
+
+  uint32_t pool_size() const { return static_cast<uint32_t>(slots_.size()); }
+
+  ConnectionStats connection_stats(uint32_t index) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stats_of(*slots_[index]);
+  }
+
+  ConnectionStats pool_stats() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ConnectionStats total;
+    double rtt_sum = 0;
+    int rtt_count = 0;
+    for (const auto& slot : slots_) {
+      const ConnectionStats one = stats_of(*slot);
+      total.add(one);
+      if (one.rtt_ms > 0) {
+        rtt_sum += one.rtt_ms;
+        ++rtt_count;
+      }
+      // The pool is Ready when any connection is; otherwise it reports the first one's state.
+      if (slot->index == 0 || one.state == core::ClientState::Ready) total.state = one.state;
+    }
+    total.rtt_ms = rtt_count > 0 ? rtt_sum / rtt_count : 0;
+    return total;
+  }
+
+  void set_simulation(const NetworkSimulation& simulation) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    config_.simulation = simulation;
+  }
+
+  void simulate_cut(int32_t index) {
+    loop_.post([this, index] {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (auto& slot : slots_) {
+        if (index >= 0 && slot->index != static_cast<uint32_t>(index)) continue;
+        if (slot->connection != kNoConnection) ws_->abort(slot->connection);
+      }
+    });
+  }
+
+  void set_log_level(LogLevel level) { log_level_ = static_cast<int32_t>(level); }
+
+ private:
+  // ---- io thread -----------------------------------------------------------
+
+  void run_io_thread() {
+    ws_ = std::make_unique<transport::WsClient>(loop_);
+    loop_.run();
+    ws_.reset();
+  }
+
+  void request_flush() {
+    if (flush_posted_.exchange(true)) return;
+    loop_.post([this] {
+      flush_posted_ = false;
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (auto& slot : slots_) drive(*slot);
+    });
+  }
+
+  size_t pick_slot(std::string_view channel) {
+    if (slots_.size() == 1) return 0;
+    loads_.resize(slots_.size());
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      const ClientSession& s = slots_[i]->session;
+      loads_[i].healthy = s.state() == core::ClientState::Ready;
+      loads_[i].pending = s.sender().queued_messages() + s.sender().in_flight();
+    }
+    return balancer_.pick(channel, loads_);
+  }
+
+  // Drains a session's outputs into the transport and the host queue.
+  // Called on the io thread with mutex_ held, after every input.
+  void drive(PoolSlot& slot) {
+    TransportAction action;
+    while (slot.session.poll_action(action)) {
+      if (action.kind == TransportAction::Kind::Connect) {
+        open_transport(slot);
+      } else {
+        close_transport(slot, action.code, action.reason);
+      }
+    }
+    while (slot.session.poll_transmit(frame_)) transmit(slot, frame_);
+    ClientEvent event;
+    while (slot.session.poll_event(event)) publish(slot, std::move(event));
+    arm_timer(slot);
+  }
+
+  void open_transport(PoolSlot& slot) {
+    transport::ClientConnectOptions options;
+    options.url = slot.url;
+    options.subprotocols = {kSubprotocol};
+    options.connect_timeout_ms = config_.session.connect_timeout_ms;
+    options.max_message_size = config_.session.limits.max_frame_bytes;
+    options.verify_peer = config_.tls_verify_peer;
+    options.ca_file = config_.tls_ca_file;
+    options.ca_pem = config_.tls_ca_pem;
+    options.pinned_spki_sha256 = config_.tls_pinned_spki_sha256;
+    const uint32_t index = slot.index;
+    transport::ClientHandlers handlers;
+    handlers.on_open = [this, index](ConnectionId id) { on_open(index, id); };
+    handlers.on_text = [this, index](ConnectionId id, std::string_view text) { on_text(index, id, text); };
+    handlers.on_closed = [this, index](ConnectionId id, const transport::CloseInfo& info) {
+      on_closed(index, id, info);
+    };
+    log(slot, LogLevel::Debug, "connecting to " + slot.url);
+    slot.connection = ws_->connect(options, std::move(handlers));
+  }
+
+  void close_transport(PoolSlot& slot, uint16_t code, const std::string& reason) {
+    if (slot.connection == kNoConnection) return;
+    // The session is done with this connection; its on_closed is ignored.
+    if (!ws_->close(slot.connection, code, reason)) ws_->abort(slot.connection);
+    slot.connection = kNoConnection;
+    slot.sim_outbound.clear();
+    slot.sim_inbound.clear();
+  }
+
+  void transmit(PoolSlot& slot, std::string& frame) {
+    if (slot.connection == kNoConnection) return;
+    const NetworkSimulation& sim = config_.simulation;
+    if (sim.drop_rate > 0 && sim_rng_.next_unit() < sim.drop_rate) {
+      ++slot.sim_dropped;
+      return;
+    }
+    if (sim.latency_ms > 0 || !slot.sim_outbound.empty()) {
+      slot.sim_outbound.push_back({loop_.now_ms() + sim.latency_ms, std::move(frame)});
+      arm_sim_timer(slot);
+      return;
+    }
+    ws_->send_text(slot.connection, frame);
+  }
+
+  void on_open(uint32_t index, ConnectionId id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    PoolSlot& slot = *slots_[index];
+    if (id != slot.connection) return;
+    log(slot, LogLevel::Debug, "connected to " + slot.url);
+    slot.session.handle_open(loop_.now_ms());
+    drive(slot);
+  }
+
+  void on_text(uint32_t index, ConnectionId id, std::string_view text) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    PoolSlot& slot = *slots_[index];
+    if (id != slot.connection) return;
+    const NetworkSimulation& sim = config_.simulation;
+    if (sim.drop_rate > 0 && sim_rng_.next_unit() < sim.drop_rate) {
+      ++slot.sim_dropped;
+      return;
+    }
+    if (sim.latency_ms > 0 || !slot.sim_inbound.empty()) {
+      slot.sim_inbound.push_back({loop_.now_ms() + sim.latency_ms, std::string(text)});
+      arm_sim_timer(slot);
+      return;
+    }
+    slot.session.handle_text(text, loop_.now_ms());
+    drive(slot);
+  }
+
+  void on_closed(uint32_t index, ConnectionId id, const transport::CloseInfo& info) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    PoolSlot& slot = *slots_[index];
+    if (id != slot.connection) return;
+    slot.connection = kNoConnection;
+    slot.sim_outbound.clear();
+    slot.sim_inbound.clear();
+    std::string reason = info.reason.empty() ? info.detail : info.reason;
+    if (info.error != transport::TransportError::None) {
+      EngineEvent& e = append_event(slot);
+      e.kind = EngineEvent::Kind::Transport;
+      e.session = ClientEvent{};
+      e.session.kind = ClientEvent::Kind::Error;
+      e.session.code = transport_error_code(info.error);
+      e.session.reason = info.detail;
+      e.session.close_code = info.code;
+    }
+    log(slot, LogLevel::Info,
+        "connection closed: code " + std::to_string(info.code) + " (" + transport::to_string(info.initiator) +
+            (reason.empty() ? "" : ", " + reason) + ")");
+    slot.session.handle_closed(info.code, reason, loop_.now_ms());
+    drive(slot);
+  }
+
+  void arm_timer(PoolSlot& slot) {
+    const TimeMs next = slot.session.next_timeout();
+    // A timer that fires early is harmless (the session re-checks), so only
+    // an earlier deadline needs a new timer; this keeps timer churn low.
+    if (slot.timer != kNoTimer && slot.timer_at <= next) return;
+    if (slot.timer != kNoTimer) loop_.cancel_timer(slot.timer);
+    slot.timer = kNoTimer;
+    slot.timer_at = next;
+    if (next == kNever) return;
+    const uint32_t index = slot.index;
+    slot.timer = loop_.set_timer(next - loop_.now_ms(), [this, index] {
+      std::lock_guard<std::mutex> lock(mutex_);
+      PoolSlot& s = *slots_[index];
+      s.timer = kNoTimer;
+      s.timer_at = kNever;
+      s.session.handle_timeout(loop_.now_ms());
+      drive(s);
+    });
+  }
+
+  void arm_sim_timer(PoolSlot& slot) {
+    TimeMs next = kNever;
+    if (!slot.sim_outbound.empty()) next = slot.sim_outbound.front().due;
+    if (!slot.sim_inbound.empty()) next = std::min(next, slot.sim_inbound.front().due);
+    if (slot.sim_timer != kNoTimer && slot.sim_timer_at <= next) return;
+    if (slot.sim_timer != kNoTimer) loop_.cancel_timer(slot.sim_timer);
+    slot.sim_timer = kNoTimer;
+    slot.sim_timer_at = next;
+    if (next == kNever) return;
+    const uint32_t index = slot.index;
+    slot.sim_timer = loop_.set_timer(next - loop_.now_ms(), [this, index] {
+      std::lock_guard<std::mutex> lock(mutex_);
+      PoolSlot& s = *slots_[index];
+      s.sim_timer = kNoTimer;
+      s.sim_timer_at = kNever;
+      release_delayed(s);
+    });
+  }
+
+  void release_delayed(PoolSlot& slot) {
+    const TimeMs now = loop_.now_ms();
+    while (!slot.sim_outbound.empty() && slot.sim_outbound.front().due <= now) {
+      if (slot.connection != kNoConnection) ws_->send_text(slot.connection, slot.sim_outbound.front().frame);
+      slot.sim_outbound.pop_front();
+    }
+    bool delivered = false;
+    while (!slot.sim_inbound.empty() && slot.sim_inbound.front().due <= now) {
+      slot.session.handle_text(slot.sim_inbound.front().frame, now);
+      slot.sim_inbound.pop_front();
+      delivered = true;
+    }
+    if (delivered) drive(slot);
+    arm_sim_timer(slot);
+  }
+
+  // ---- events to the host ---------------------------------------------------
+
+  // Caller holds mutex_; takes events_mutex_ (always in that order).
+  EngineEvent& append_event(PoolSlot& slot) {
+    std::lock_guard<std::mutex> lock(events_mutex_);
+    EngineEvent& e = back_.append();
+    e.connection = slot.index;
+    e.time_ms = loop_.now_ms() + wall_offset_ms_;
+    e.log_level = LogLevel::Info;
+    if (back_.size() >= config_.max_pending_events && !inbound_paused_) {
+      // The host is not pumping: stop taking in messages until it does.
+      inbound_paused_ = true;
+      for (auto& s : slots_) s->session.set_inbound_paused(true);
+    }
+    return e;
+  }
+
+  void publish(PoolSlot& slot, ClientEvent&& event) {
+    if (event.kind == ClientEvent::Kind::StateChanged) {
+      log(slot, LogLevel::Info, std::string("state: ") + core::client_state_name(event.state));
+    }
+    EngineEvent& e = append_event(slot);
+    e.kind = EngineEvent::Kind::Session;
+    e.session = std::move(event);
+  }
+
+  void log(PoolSlot& slot, LogLevel level, std::string text) {
+    if (static_cast<int32_t>(level) < log_level_.load()) return;
+    EngineEvent& e = append_event(slot);
+    e.kind = EngineEvent::Kind::Log;
+    e.log_level = level;
+    e.session = ClientEvent{};
+    e.session.reason = std::move(text);
+  }
+
+  ConnectionStats stats_of(const PoolSlot& slot) const {
+    const ClientSession& s = slot.session;
+    const core::ClientCounters& c = s.counters();
+    ConnectionStats stats;
+    stats.state = s.state();
+    stats.messages_sent = c.messages_sent;
+    stats.messages_received = c.messages_received;
+    stats.bytes_sent = c.bytes_sent;
+    stats.bytes_received = c.bytes_received;
+    stats.errors = c.errors;
+    stats.reconnects = c.reconnects;
+    stats.rtt_ms = s.rtt().has_sample() ? s.rtt().smoothed_ms() : 0;
+    stats.pending_acks = s.sender().in_flight();
+    stats.queued = s.sender().queued_messages();
+    stats.routed = slot.routed;
+    stats.sim_dropped = slot.sim_dropped;
+    return stats;
+  }
+
+  EngineConfig config_;
+  transport::EventLoop loop_;
+  std::unique_ptr<transport::WsClient> ws_;  // io thread only
+  std::thread io_thread_;
+  int64_t wall_offset_ms_ = 0;
+
+  mutable std::mutex mutex_;  // sessions, slots, balancer, simulation
+  std::vector<std::unique_ptr<PoolSlot>> slots_;
+  Balancer balancer_;
+  std::vector<ConnectionLoad> loads_;
+  core::SeededRng sim_rng_;
+  std::string frame_;  // reused transmit buffer
+  std::atomic<uint64_t> next_message_id_{0};
+  std::atomic<bool> flush_posted_{false};
+  std::atomic<int32_t> log_level_;
+
+  std::mutex events_mutex_;  // back_ and inbound_paused_
+  EventBuffer back_;         // filled by the io thread
+  EventBuffer front_;        // read by the host between pumps
+  bool inbound_paused_ = false;
+};
+
+// ---- Engine ------------------------------------------------------------------
+
+std::unique_ptr<Engine> Engine::create(EngineConfig config, std::string* error) {
+  if (const char* problem = validate(config)) {
+    if (error != nullptr) *error = problem;
+    return nullptr;
+  }
+  uint64_t seed = config.seed;
+  if (seed == 0) {
+    std::random_device device;
+    seed = (static_cast<uint64_t>(device()) << 32) ^ device();
+  }
+  return std::unique_ptr<Engine>(new Engine(std::make_unique<Impl>(std::move(config), seed)));
+}
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+void Engine::connect() { impl_->for_each_session(&ClientSession::connect); }
+void Engine::close() { impl_->close(); }
+void Engine::reconnect_now() { impl_->for_each_session(&ClientSession::reconnect_now); }
+void Engine::set_token(std::string token) { impl_->set_token(std::move(token)); }
+
+SendStatus Engine::send(std::string_view channel, std::string_view json, bool reliable, uint64_t* message_id) {
+  return impl_->send(channel, json, reliable, message_id);
+}
+SendStatus Engine::subscribe(std::string_view channel) { return impl_->subscription(channel, true); }
+SendStatus Engine::unsubscribe(std::string_view channel) { return impl_->subscription(channel, false); }
+
+size_t Engine::pump() { return impl_->pump(); }
+const EngineEvent& Engine::event(size_t index) const { return impl_->event(index); }
+
+uint32_t Engine::pool_size() const { return impl_->pool_size(); }
+ConnectionStats Engine::connection_stats(uint32_t index) const { return impl_->connection_stats(index); }
+ConnectionStats Engine::pool_stats() const { return impl_->pool_stats(); }
+
+void Engine::set_simulation(const NetworkSimulation& simulation) { impl_->set_simulation(simulation); }
+void Engine::simulate_cut(int32_t index) { impl_->simulate_cut(index); }
+void Engine::set_log_level(LogLevel level) { impl_->set_log_level(level); }
+
+}  // namespace tether::client

@@ -1,0 +1,32 @@
+#include "client/engine_types.h"
+
+namespace tether::client {
+
+const char* validate(const EngineConfig& config) {
+  if (config.urls.empty()) return "at least one url is required";
+  for (const std::string& url : config.urls) {
+    if (url.rfind("ws://", 0) != 0 && url.rfind("wss://", 0) != 0) return "urls must start with ws:// or wss://";
+  }
+  if (config.pool_size == 0 || config.pool_size > 64) return "pool size must be between 1 and 64";
+  if (config.max_pending_events == 0) return "max pending events must be > 0";
+  if (config.simulation.latency_ms < 0) return "simulated latency must be >= 0";
+  if (!(config.simulation.drop_rate >= 0 && config.simulation.drop_rate < 1)) {
+    return "simulated drop rate must be in [0, 1)";
+  }
+  return core::validate(config.session);
+}
+
+void ConnectionStats::add(const ConnectionStats& o) {
+  messages_sent += o.messages_sent;
+  messages_received += o.messages_received;
+  bytes_sent += o.bytes_sent;
+  bytes_received += o.bytes_received;
+  errors += o.errors;
+  reconnects += o.reconnects;
+  pending_acks += o.pending_acks;
+  queued += o.queued;
+  routed += o.routed;
+  sim_dropped += o.sim_dropped;
+}
+
+}  // namespace tether::client
