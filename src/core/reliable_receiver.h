@@ -35,6 +35,12 @@ class ReliableReceiver {
 
   // The peer's session was lost: start over from sequence 1.
   void reset();
+  // Restores persisted state (buffered out-of-order messages are not kept:
+  // they were never acked, so the sender resends them).
+  void restore(uint64_t delivered_up_to) {
+    reset();
+    delivered_up_to_ = delivered_up_to;
+  }
 
   uint32_t window() const { return window_; }
   size_t buffered() const { return buffer_.size(); }

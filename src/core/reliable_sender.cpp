@@ -200,6 +200,51 @@ void ReliableSender::fail_all(SendOutcome outcome) {
   deadlines_.clear();
 }
 
+ReliableSender::Snapshot ReliableSender::snapshot() const {
+  Snapshot out;
+  out.next_seq = next_seq_;
+  for (const Entry& e : in_flight_) {
+    if (!e.resolved) out.in_flight.push_back({e.message_id, e.channel, e.data, e.timestamp, true, e.seq});
+  }
+  for (const Entry& e : queue_) out.queued.push_back({e.message_id, e.channel, e.data, e.timestamp, e.reliable, 0});
+  return out;
+}
+
+void ReliableSender::restore(const Snapshot& snapshot) {
+  active_ = false;
+  in_flight_.clear();
+  queue_.clear();
+  resend_.clear();
+  deadlines_.clear();
+  queued_bytes_ = 0;
+  unresolved_in_flight_ = 0;
+  next_seq_ = snapshot.next_seq;
+  // In-flight seqs must stay contiguous for find_in_flight(); gaps left by
+  // messages resolved before the snapshot become already-resolved fillers.
+  for (const PendingMessage& p : snapshot.in_flight) {
+    if (p.seq == 0 || p.seq >= next_seq_ || (!in_flight_.empty() && p.seq <= in_flight_.back().seq)) continue;
+    while (!in_flight_.empty() && in_flight_.back().seq + 1 < p.seq) {
+      Entry filler;
+      filler.seq = in_flight_.back().seq + 1;
+      filler.reliable = true;
+      filler.resolved = true;
+      in_flight_.push_back(std::move(filler));
+    }
+    Entry e;
+    e.message_id = p.message_id;
+    e.channel = p.channel;
+    e.data = p.data;
+    e.timestamp = p.timestamp;
+    e.reliable = true;
+    e.seq = p.seq;
+    in_flight_.push_back(std::move(e));
+    ++unresolved_in_flight_;
+  }
+  for (const PendingMessage& p : snapshot.queued) {
+    enqueue(p.message_id, p.channel, p.data, p.reliable, p.timestamp);
+  }
+}
+
 bool ReliableSender::poll_resolution(SendResolution& out) {
   if (resolutions_read_ >= resolutions_.size()) {
     resolutions_.clear();

@@ -91,6 +91,24 @@ class ReliableSender {
 
   bool poll_resolution(SendResolution& out);
 
+  // Everything unresolved, for persisting a session across a server restart.
+  struct PendingMessage {
+    uint64_t message_id = 0;
+    std::string channel;
+    std::string data;
+    int64_t timestamp = 0;
+    bool reliable = false;
+    uint64_t seq = 0;  // 0 while still queued
+  };
+  struct Snapshot {
+    uint64_t next_seq = 1;
+    std::vector<PendingMessage> in_flight;  // seq order
+    std::vector<PendingMessage> queued;     // send order
+  };
+  Snapshot snapshot() const;
+  // Replaces all state (inactive) with a snapshot taken by snapshot().
+  void restore(const Snapshot& snapshot);
+
   // Introspection for stats and tests.
   size_t queued_messages() const { return queue_.size(); }
   size_t queued_bytes() const { return queued_bytes_; }

@@ -68,6 +68,22 @@ TimeMs SessionTable::next_timeout() const {
   return next;
 }
 
+std::vector<std::shared_ptr<SessionState>> SessionTable::all() const {
+  std::vector<std::shared_ptr<SessionState>> out;
+  out.reserve(sessions_.size());
+  for (const auto& entry : sessions_) out.push_back(entry.second);
+  return out;
+}
+
+bool SessionTable::adopt(std::shared_ptr<SessionState> state, TimeMs parked_until) {
+  if (!state || state->id.empty() || sessions_.count(state->id) != 0) return false;
+  state->owner_connection = 0;
+  state->parked_until = parked_until;
+  const std::string id = state->id;
+  sessions_.emplace(id, std::move(state));
+  return true;
+}
+
 bool SessionTable::poll_replaced(uint64_t& connection) {
   if (replaced_.empty()) return false;
   connection = replaced_.front();

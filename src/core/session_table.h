@@ -40,6 +40,10 @@ class SessionTable {
   bool poll_replaced(uint64_t& connection);
 
   size_t size() const { return sessions_.size(); }
+  std::vector<std::shared_ptr<SessionState>> all() const;
+  // Adds a session restored from a snapshot, parked until `parked_until`.
+  // False if the id is taken.
+  bool adopt(std::shared_ptr<SessionState> state, TimeMs parked_until);
 
  private:
   std::string new_session_id();
