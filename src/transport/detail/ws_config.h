@@ -1,0 +1,61 @@
+#pragma once
+// The websocketpp configurations Tether instantiates: client and server, each
+// plain and TLS. Include only from the one .cpp that instantiates each role;
+// these templates are expensive to compile.
+#include "transport/detail/asio_setup.h"
+
+#include <websocketpp/concurrency/none.hpp>
+#include <websocketpp/config/core.hpp>
+#include <websocketpp/config/core_client.hpp>
+#include <websocketpp/logger/basic.hpp>
+#include <websocketpp/transport/asio/endpoint.hpp>
+#include <websocketpp/transport/asio/security/none.hpp>
+#include <websocketpp/transport/asio/security/tls.hpp>
+
+namespace tether::transport::detail {
+
+// Everything runs on one EventLoop thread, so no locks and no strands.
+// websocketpp's own logging is compiled out: outcomes are reported through
+// CloseInfo instead. websocketpp's timeouts are backstops; each connection's
+// own deadline (ClientConnectOptions::connect_timeout_ms) normally fires first.
+template <typename Core, typename SocketPolicy>
+struct WsConfig : Core {
+  using type = WsConfig;
+  using concurrency_type = websocketpp::concurrency::none;
+  using elog_type = websocketpp::log::basic<concurrency_type, websocketpp::log::elevel>;
+  using alog_type = websocketpp::log::basic<concurrency_type, websocketpp::log::alevel>;
+
+  static const bool enable_multithreading = false;
+  static const websocketpp::log::level elog_level = websocketpp::log::elevel::none;
+  static const websocketpp::log::level alog_level = websocketpp::log::alevel::none;
+  static const long timeout_open_handshake = 15000;
+  static const long timeout_close_handshake = 5000;
+
+  struct transport_config : Core::transport_config {
+    using concurrency_type = WsConfig::concurrency_type;
+    using elog_type = WsConfig::elog_type;
+    using alog_type = WsConfig::alog_type;
+    using socket_type = SocketPolicy;
+
+    static const bool enable_multithreading = false;
+    static const long timeout_socket_pre_init = 15000;
+    static const long timeout_proxy = 15000;
+    static const long timeout_socket_post_init = 15000;  // the TLS handshake
+    static const long timeout_dns_resolve = 15000;
+    static const long timeout_connect = 15000;
+    // How long a TLS close waits for the peer's close_notify.
+    static const long timeout_socket_shutdown = 2000;
+  };
+
+  using transport_type = websocketpp::transport::asio::endpoint<transport_config>;
+};
+
+using PlainSocket = websocketpp::transport::asio::basic_socket::endpoint;
+using TlsSocket = websocketpp::transport::asio::tls_socket::endpoint;
+
+using PlainClientConfig = WsConfig<websocketpp::config::core_client, PlainSocket>;
+using TlsClientConfig = WsConfig<websocketpp::config::core_client, TlsSocket>;
+using PlainServerConfig = WsConfig<websocketpp::config::core, PlainSocket>;
+using TlsServerConfig = WsConfig<websocketpp::config::core, TlsSocket>;
+
+}  // namespace tether::transport::detail

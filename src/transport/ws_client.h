@@ -1,0 +1,83 @@
+#pragma once
+// WebSocket client connections (ws:// and wss://) driven by an EventLoop.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "transport/close_info.h"
+#include "transport/connection_id.h"
+#include "transport/event_loop.h"
+
+namespace tether::transport {
+
+struct ClientConnectOptions {
+  std::string url;                        // ws://host[:port]/path or wss://...
+  std::vector<std::string> subprotocols;  // offered in order; if any, the server must pick one
+  int64_t connect_timeout_ms = 10000;     // DNS + TCP + TLS + WebSocket handshake, together
+  std::size_t max_message_size = 1 << 20; // bytes; a bigger incoming message closes
+                                          // with 1009 (0: websocketpp's 32 MB)
+
+  // wss only. A wss url never falls back to ws.
+  bool verify_peer = true;  // certificate chain and host name; turn off only for tests
+  std::string ca_file;      // extra trusted CAs (PEM file); system CAs are always trusted
+  std::string ca_pem;       // extra trusted CAs (PEM text)
+  // base64(SHA-256(SubjectPublicKeyInfo DER)) of acceptable server keys. If
+  // non-empty the server's leaf certificate must match one, even with
+  // verify_peer off.
+  std::vector<std::string> pinned_spki_sha256;
+};
+
+// Called on the loop thread. They may call back into the WsClient, including
+// connect() from on_closed.
+struct ClientHandlers {
+  std::function<void(ConnectionId)> on_open;
+  // `text` is valid only during the call.
+  std::function<void(ConnectionId, std::string_view text)> on_text;
+  // Exactly once per connect(), failed attempts included, and never after the
+  // WsClient is destroyed. Never called from inside a WsClient call.
+  std::function<void(ConnectionId, const CloseInfo&)> on_closed;
+};
+
+// Thread safety: construct, call and destroy on the loop thread.
+class WsClient {
+ public:
+  explicit WsClient(EventLoop& loop);
+  // Drops every connection at once, without close handshakes or handlers.
+  ~WsClient();
+  WsClient(const WsClient&) = delete;
+  WsClient& operator=(const WsClient&) = delete;
+
+  // Starts connecting; progress arrives through `handlers`. Invalid options are
+  // reported the same way (TransportError::InvalidOptions). Returns
+  // kNoConnection only if the attempt could not even be recorded (out of memory).
+  ConnectionId connect(const ClientConnectOptions& options, ClientHandlers handlers) noexcept;
+
+  // Queues one text frame (copied). False unless the connection is open.
+  // Frames sent in one loop turn, or while a write is in flight, go out in one write.
+  bool send_text(ConnectionId id, std::string_view text) noexcept;
+
+  // Bytes queued but not yet handed to the socket: a growing number means a
+  // slow network. 0 for unknown ids.
+  std::size_t buffered_bytes(ConnectionId id) const noexcept;
+
+  // Starts the close handshake; on_closed follows. Before the connection is
+  // open this abandons the attempt instead. False for unknown or already
+  // closing connections and for codes that may not be sent (e.g. 1005, 1006).
+  // The reason is cut to 123 bytes.
+  bool close(ConnectionId id, uint16_t code, std::string_view reason) noexcept;
+
+  // Drops the TCP connection without a close handshake, as a network failure
+  // would; on_closed follows with ConnectionLost. False for unknown ids.
+  bool abort(ConnectionId id) noexcept;
+
+ private:
+  class Impl;
+  EventLoop* loop_;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace tether::transport

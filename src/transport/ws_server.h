@@ -1,0 +1,102 @@
+#pragma once
+// A WebSocket server (ws:// or wss://) driven by an EventLoop.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "transport/close_info.h"
+#include "transport/connection_id.h"
+#include "transport/event_loop.h"
+
+namespace tether::transport {
+
+struct ServerListenOptions {
+  std::string host = "127.0.0.1";  // address (or name) to bind; "0.0.0.0" or "::" for all
+  uint16_t port = 0;               // 0 = an ephemeral port, reported by listen()
+  std::string tls_cert_file;       // PEM certificate chain; both empty = plain ws
+  std::string tls_key_file;        // PEM private key
+  std::size_t max_message_size = 1 << 20;  // bytes; a bigger incoming message closes
+                                           // with 1009 (0: websocketpp's 32 MB)
+  std::size_t max_connections = 10000;     // handshakes beyond this get HTTP 503
+  // Accepted when a client offers it. A client offering other subprotocols
+  // only is rejected (HTTP 400); one offering none is accepted. Empty: accept
+  // any client and select none.
+  std::string subprotocol;
+  int64_t handshake_timeout_ms = 10000;  // TLS + WebSocket handshake of an accepted socket
+};
+
+enum class ListenError : uint8_t {
+  None,
+  AlreadyListening,
+  InvalidAddress,    // host is neither an IP address nor a resolvable name
+  AddressInUse,
+  BindFailed,        // any other bind/listen failure (permissions ...)
+  TlsConfigInvalid,  // certificate or key unreadable, or not a pair
+};
+
+struct ListenResult {
+  uint16_t port = 0;  // the bound port when ok()
+  ListenError error = ListenError::None;
+  std::string detail;
+  bool ok() const noexcept { return error == ListenError::None; }
+};
+
+// Called on the loop thread; they may call back into the WsServer.
+struct ServerHandlers {
+  // `remote_address` is the peer's IP address, e.g. "127.0.0.1", valid during the call.
+  std::function<void(ConnectionId, std::string_view remote_address)> on_open;
+  std::function<void(ConnectionId, std::string_view text)> on_text;  // `text` valid during the call
+  // Exactly once per opened connection, never after the WsServer is destroyed
+  // and never from inside a WsServer call.
+  std::function<void(ConnectionId, const CloseInfo&)> on_closed;
+};
+
+// Thread safety: construct, call and destroy on the loop thread.
+class WsServer {
+ public:
+  WsServer(EventLoop& loop, ServerHandlers handlers);
+  // Stops listening and drops every connection at once, without handlers.
+  ~WsServer();
+  WsServer(const WsServer&) = delete;
+  WsServer& operator=(const WsServer&) = delete;
+
+  // Binds and starts accepting. One listener per WsServer.
+  ListenResult listen(const ServerListenOptions& options) noexcept;
+
+  // Stops accepting; open connections stay open. listen() may be called again.
+  void stop_listening() noexcept;
+
+  // Queues one text frame (copied). False unless the connection is open.
+  // Frames sent in one loop turn, or while a write is in flight, go out in one write.
+  bool send_text(ConnectionId id, std::string_view text) noexcept;
+
+  // Bytes queued but not yet handed to the socket: a growing number means a
+  // slow client. 0 for unknown ids.
+  std::size_t buffered_bytes(ConnectionId id) const noexcept;
+
+  // Starts the close handshake; on_closed follows. False for unknown or
+  // already closing connections and for codes that may not be sent. The
+  // reason is cut to 123 bytes.
+  bool close(ConnectionId id, uint16_t code, std::string_view reason) noexcept;
+
+  // Drops the TCP connection without a close handshake; on_closed follows
+  // with ConnectionLost.
+  bool abort(ConnectionId id) noexcept;
+
+  // Closes every open connection (e.g. 1001 for a shutdown) and drops those
+  // still in their handshake. Returns how many close handshakes it started.
+  std::size_t close_all(uint16_t code, std::string_view reason) noexcept;
+
+  // Connections that are open and not yet reported closed.
+  std::size_t open_connection_count() const noexcept;
+
+ private:
+  class Impl;
+  EventLoop* loop_;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace tether::transport
