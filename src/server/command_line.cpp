@@ -1,0 +1,118 @@
+#include "server/command_line.h"
+
+#include <charconv>
+#include <cstdint>
+#include <limits>
+
+namespace tether::server {
+
+namespace {
+
+template <typename Number>
+bool parse_number(std::string_view text, Number min, Number max, Number& out) {
+  Number value{};
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value < min || value > max) return false;
+  out = value;
+  return true;
+}
+
+// HOST:PORT, with IPv6 hosts in brackets ([::1]:8080).
+bool parse_listen(std::string_view text, std::string& host, uint16_t& port) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  std::string_view host_part = text.substr(0, colon);
+  if (host_part.front() == '[') {
+    if (host_part.size() < 3 || host_part.back() != ']') return false;
+    host_part = host_part.substr(1, host_part.size() - 2);
+  } else if (host_part.find(':') != std::string_view::npos) {
+    return false;  // a bare IPv6 address is ambiguous
+  }
+  if (!parse_number<uint16_t>(text.substr(colon + 1), 0, std::numeric_limits<uint16_t>::max(), port)) return false;
+  host.assign(host_part);
+  return true;
+}
+
+}  // namespace
+
+const char* usage_text() {
+  return "Usage: tether-server [options]\n"
+         "\n"
+         "  --listen HOST:PORT         address to listen on (default 127.0.0.1:0, an ephemeral port;\n"
+         "                             IPv6 as [::1]:PORT)\n"
+         "  --jwt-secret SECRET        HS256 secret for client tokens (required; prefer the\n"
+         "                             TETHER_JWT_SECRET environment variable: arguments are visible\n"
+         "                             to other users of the machine)\n"
+         "  --tls-cert FILE            PEM certificate chain; with --tls-key, serve wss://\n"
+         "  --tls-key FILE             PEM private key\n"
+         "  --max-connections N        concurrent connections (default 10000)\n"
+         "  --max-message-size BYTES   largest frame in either direction (default 1048576)\n"
+         "  --auth-timeout-ms MS       open -> valid auth, else close 4002 (default 10000)\n"
+         "  --idle-timeout-ms MS       close 4000 after this long without traffic (default 60000)\n"
+         "  --resume-ttl-ms MS         how long a dropped session can be resumed (default 120000)\n"
+         "  --help                     show this text\n"
+         "\n"
+         "Prints one line, \"tether-server listening on ws://HOST:PORT\", once listening.\n"
+         "SIGINT or SIGTERM closes every connection with 1001 and exits 0.\n";
+}
+
+std::string parse_command_line(const std::vector<std::string_view>& args, const char* env_jwt_secret,
+                               CommandLine& out) {
+  out = CommandLine{};
+  bool secret_given = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string_view flag = args[i];
+    std::string_view value;
+    bool has_value = false;
+    // --flag=value and --flag value are both accepted.
+    if (const size_t equals = flag.find('='); flag.substr(0, 2) == "--" && equals != std::string_view::npos) {
+      value = flag.substr(equals + 1);
+      flag = flag.substr(0, equals);
+      has_value = true;
+    }
+    if (flag == "--help" || flag == "-h") {
+      out.show_help = true;
+      return {};
+    }
+    const bool known = flag == "--listen" || flag == "--jwt-secret" || flag == "--tls-cert" || flag == "--tls-key" ||
+                       flag == "--max-connections" || flag == "--max-message-size" || flag == "--auth-timeout-ms" ||
+                       flag == "--idle-timeout-ms" || flag == "--resume-ttl-ms";
+    if (!known) return "unknown argument: " + std::string(flag);
+    if (!has_value) {
+      if (i + 1 >= args.size()) return std::string(flag) + " needs a value";
+      value = args[++i];
+    }
+    const std::string name(flag);
+    ServerOptions& options = out.options;
+    constexpr int64_t kMaxMs = int64_t{24} * 60 * 60 * 1000 * 365;
+    bool ok = true;
+    if (flag == "--listen") {
+      ok = parse_listen(value, options.host, options.port);
+      if (!ok) return "--listen needs HOST:PORT, e.g. 127.0.0.1:8080";
+    } else if (flag == "--jwt-secret") {
+      options.jwt_secret.assign(value);
+      secret_given = true;
+    } else if (flag == "--tls-cert") {
+      options.tls_cert_file.assign(value);
+    } else if (flag == "--tls-key") {
+      options.tls_key_file.assign(value);
+    } else if (flag == "--max-connections") {
+      ok = parse_number<size_t>(value, 1, std::numeric_limits<size_t>::max(), options.max_connections);
+    } else if (flag == "--max-message-size") {
+      ok = parse_number<size_t>(value, 1024, std::numeric_limits<uint32_t>::max(), options.max_message_bytes);
+    } else if (flag == "--auth-timeout-ms") {
+      ok = parse_number<int64_t>(value, 1, kMaxMs, options.session.auth_timeout_ms);
+    } else if (flag == "--idle-timeout-ms") {
+      ok = parse_number<int64_t>(value, 1, kMaxMs, options.session.idle_timeout_ms);
+    } else if (flag == "--resume-ttl-ms") {
+      ok = parse_number<int64_t>(value, 0, kMaxMs, options.session.resume_ttl_ms);
+    }
+    if (!ok) return "invalid value for " + name + ": " + std::string(value);
+  }
+  if (!secret_given && env_jwt_secret != nullptr) out.options.jwt_secret = env_jwt_secret;
+  if (out.options.jwt_secret.empty()) return "a JWT secret is required (--jwt-secret or TETHER_JWT_SECRET)";
+  if (const char* problem = validate(out.options)) return problem;
+  return {};
+}
+
+}  // namespace tether::server

@@ -1,0 +1,62 @@
+#include "server/local_broker.h"
+
+#include <utility>
+
+namespace tether::server {
+
+// Allocation failures are swallowed: the Broker contract is nothrow, and a
+// lost subscription is better than a dead server.
+
+void LocalBroker::bind(DeliverFn deliver) { deliver_ = std::move(deliver); }
+
+void LocalBroker::subscribe(const std::string& session_id, const std::string& channel) {
+  try {
+    subscribers_[channel].insert(session_id);
+    channels_[session_id].insert(channel);
+  } catch (...) {
+  }
+}
+
+void LocalBroker::unsubscribe(const std::string& session_id, const std::string& channel) {
+  auto subscribers = subscribers_.find(channel);
+  if (subscribers != subscribers_.end()) {
+    subscribers->second.erase(session_id);
+    if (subscribers->second.empty()) subscribers_.erase(subscribers);
+  }
+  auto channels = channels_.find(session_id);
+  if (channels != channels_.end()) {
+    channels->second.erase(channel);
+    if (channels->second.empty()) channels_.erase(channels);
+  }
+}
+
+void LocalBroker::remove_session(const std::string& session_id) {
+  auto channels = channels_.find(session_id);
+  if (channels == channels_.end()) return;
+  for (const std::string& channel : channels->second) {
+    auto subscribers = subscribers_.find(channel);
+    if (subscribers == subscribers_.end()) continue;
+    subscribers->second.erase(session_id);
+    if (subscribers->second.empty()) subscribers_.erase(subscribers);
+  }
+  channels_.erase(channels);
+}
+
+void LocalBroker::publish(const std::string& channel, std::string_view data, bool reliable) {
+  auto subscribers = subscribers_.find(channel);
+  if (subscribers == subscribers_.end() || !deliver_) return;
+  // Safe to iterate: deliver never calls back into the broker.
+  for (const std::string& session_id : subscribers->second) {
+    try {
+      deliver_(session_id, channel, data, reliable);
+    } catch (...) {
+    }
+  }
+}
+
+size_t LocalBroker::subscriber_count(const std::string& channel) const {
+  auto subscribers = subscribers_.find(channel);
+  return subscribers == subscribers_.end() ? 0 : subscribers->second.size();
+}
+
+}  // namespace tether::server

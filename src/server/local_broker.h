@@ -1,0 +1,28 @@
+#pragma once
+// The default Broker: subscriptions of this process only, in hash maps.
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "server/broker.h"
+
+namespace tether::server {
+
+class LocalBroker final : public Broker {
+ public:
+  void bind(DeliverFn deliver) override;
+  void subscribe(const std::string& session_id, const std::string& channel) override;
+  void unsubscribe(const std::string& session_id, const std::string& channel) override;
+  void remove_session(const std::string& session_id) override;
+  void publish(const std::string& channel, std::string_view data, bool reliable) override;
+
+  size_t subscriber_count(const std::string& channel) const;
+
+ private:
+  using Names = std::unordered_set<std::string>;
+  DeliverFn deliver_;
+  std::unordered_map<std::string, Names> subscribers_;  // channel -> session ids
+  std::unordered_map<std::string, Names> channels_;     // session id -> channels, for remove_session
+};
+
+}  // namespace tether::server

@@ -1,0 +1,142 @@
+#pragma once
+// The Tether server runtime: one core::ServerSession per WebSocket connection
+// over a transport::WsServer, one SessionTable so sessions outlive their
+// connections, fan-out through a Broker, and Application hooks.
+//
+// Thread safety: construct, call and destroy on the EventLoop's thread.
+// No public function throws (the constructor only when out of memory).
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/jwt.h"
+#include "core/server_session.h"
+#include "core/session_table.h"
+#include "server/application.h"
+#include "server/broker.h"
+#include "server/server_options.h"
+#include "transport/event_loop.h"
+#include "transport/ws_server.h"
+
+namespace tether::server {
+
+class LogLine;
+
+// A snapshot of one session, for monitoring and tests.
+struct SessionStats {
+  std::string user_id;
+  bool connected = false;  // false while parked, awaiting resume
+  size_t queued = 0;       // messages not yet on the wire (offline, or beyond the in-flight window)
+  size_t in_flight = 0;    // reliable messages sent and not yet acked
+  uint64_t delivered = 0;  // reliable messages the client acked
+  uint64_t failed = 0;     // reliable messages that resolved otherwise
+};
+
+class Server {
+ public:
+  // `app` (optional) must outlive the Server. `broker` defaults to a LocalBroker.
+  Server(transport::EventLoop& loop, ServerOptions options, Application* app = nullptr,
+         std::unique_ptr<Broker> broker = nullptr);
+  // Drops every connection at once, without close handshakes or hooks.
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Validates the options and starts listening. Returns the bound port.
+  // Errors: the transport's ListenError; invalid options come back as
+  // BindFailed with `detail` saying which; a second call as AlreadyListening.
+  transport::ListenResult start() noexcept;
+
+  // Queues an application message for one session (e.g. a reply), whether
+  // its client is connected or parked (it is delivered on resume). `data`
+  // must be one JSON value. Returns false for an unknown session, invalid
+  // channel or data, or a full buffer (the session is then dropped as a
+  // slow consumer, close code 4008).
+  bool send_to_session(std::string_view session_id, std::string_view channel, std::string_view data,
+                       bool reliable) noexcept;
+
+  // App-originated fan-out to every subscriber of `channel`. Returns false
+  // for an invalid channel or data (not one JSON value).
+  bool publish(std::string_view channel, std::string_view data, bool reliable) noexcept;
+
+  // Closes every connection with `code`, stops listening and ends every
+  // session (on_session_ended). The loop keeps running until the close
+  // handshakes finish: wait for connection_count() == 0 if you want them to.
+  void shutdown(uint16_t code = 1001) noexcept;
+
+  size_t connection_count() const noexcept { return connections_.size(); }
+  // Sessions known to the server: attached and parked.
+  size_t session_count() const noexcept { return table_.size(); }
+  std::optional<SessionStats> session_stats(std::string_view session_id) const noexcept;
+
+ private:
+  struct Connection;
+  using ConnectionId = transport::ConnectionId;
+  using SessionPtr = std::shared_ptr<core::SessionState>;
+
+  transport::ServerHandlers transport_handlers();
+  void on_open(ConnectionId id, std::string_view remote_address);
+  void on_text(ConnectionId id, std::string_view text);
+  void on_closed(ConnectionId id, const transport::CloseInfo& info);
+  void on_timer(ConnectionId id);
+
+  void route_events(Connection& connection);
+  void route(Connection& connection, core::ServerEvent& event);
+  void on_authenticated(Connection& connection, bool resumed);
+  void on_client_publish(Connection& connection, const core::ServerEvent& event);
+  void close_replaced_connections();
+
+  void deliver(const std::string& session_id, std::string_view channel, std::string_view data, bool reliable);
+  bool enqueue(const SessionPtr& session, std::string_view channel, std::string_view data, bool reliable);
+  void drop_slow_consumer(SessionPtr session);
+  void end_sessions();
+  void sweep_expired();
+  void schedule_sweep();
+
+  void mark_dirty(Connection& connection);
+  void schedule_flush();
+  void flush_dirty();
+  void flush(Connection& connection);
+  void rearm_timer(Connection& connection, core::TimeMs now);
+
+  Connection* find(ConnectionId id);
+  bool valid_outgoing(std::string_view channel, std::string_view data) const;
+  int64_t wall_clock_ms() const { return loop_.now_ms() + config_.wall_clock_offset_ms; }
+  template <typename Hook>
+  void call_app(const char* hook, Hook&& call) noexcept;
+  template <typename Body>
+  void guarded(const char* where, Body&& body) noexcept;
+  void log(const LogLine& line) noexcept;
+
+  transport::EventLoop& loop_;
+  ServerOptions options_;
+  Application* app_;
+  std::unique_ptr<Broker> broker_;
+  core::ServerConfig config_;  // sessions hold a reference: fixed once started
+  std::unique_ptr<core::TokenAuthority> authority_;
+  core::SessionTable table_;
+  // Authenticated sessions by id, so delivery finds them without allocating.
+  std::unordered_map<std::string, SessionPtr> sessions_;
+  std::unordered_map<ConnectionId, std::unique_ptr<Connection>> connections_;
+  std::deque<SessionPtr> ended_;            // forgotten; broker and hook still to be told
+  std::vector<ConnectionId> dirty_;         // connections with output to flush this loop turn
+  std::vector<ConnectionId> flushing_;      // reused by flush_dirty()
+  std::vector<SessionPtr> expired_;         // reused by sweep_expired()
+  std::string frame_;                       // reused by flush()
+  bool flush_posted_ = false;
+  bool started_ = false;
+  bool stopping_ = false;
+  uint16_t shutdown_code_ = 1001;
+  transport::TimerId sweep_timer_ = transport::kNoTimer;
+  // Posted tasks and timers hold a weak reference: they may outlive us.
+  std::shared_ptr<char> lifetime_ = std::make_shared<char>();
+  transport::WsServer ws_;  // last: destroyed first, before what its connections use
+};
+
+}  // namespace tether::server

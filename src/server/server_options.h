@@ -1,0 +1,34 @@
+#pragma once
+// How a Server listens, authenticates and bounds its clients.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "core/server_session.h"
+
+namespace tether::server {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";  // address to bind; "0.0.0.0" or "::" for every interface
+  uint16_t port = 0;               // 0 = an ephemeral port, reported by Server::start()
+  std::string jwt_secret;          // required: the HS256 secret tokens are signed with
+  std::string tls_cert_file;       // PEM chain and key: both set = wss://, neither = ws://
+  std::string tls_key_file;
+  size_t max_connections = 10000;       // more handshakes get HTTP 503
+  size_t max_message_bytes = 1 << 20;   // a bigger incoming frame closes with 1009; also caps outgoing frames
+  // Auth and idle timeouts, resume TTL, reliable delivery and queue bounds.
+  // limits.max_frame_bytes and wall_clock_offset_ms are set by the Server.
+  core::ServerConfig session;
+  // One line per event. Default: stderr. Lines never contain tokens or secrets.
+  std::function<void(std::string_view line)> log;
+};
+
+// nullptr if `options` can be used, else a static description of the first problem.
+const char* validate(const ServerOptions& options);
+
+// "ws://host:port" or "wss://host:port" (IPv6 hosts in brackets).
+std::string listen_url(const ServerOptions& options, uint16_t port);
+
+}  // namespace tether::server
