@@ -10,8 +10,9 @@ const char* validate(const EngineConfig& config) {
   if (config.pool_size == 0 || config.pool_size > 64) return "pool size must be between 1 and 64";
   if (config.max_pending_events == 0) return "max pending events must be > 0";
   if (config.simulation.latency_ms < 0) return "simulated latency must be >= 0";
-  if (!(config.simulation.drop_rate >= 0 && config.simulation.drop_rate < 1)) {
-    return "simulated drop rate must be in [0, 1)";
+  // 1 is allowed: a silent dead link, for testing heartbeat detection.
+  if (!(config.simulation.drop_rate >= 0 && config.simulation.drop_rate <= 1)) {
+    return "simulated drop rate must be in [0, 1]";
   }
   return core::validate(config.session);
 }

@@ -16,7 +16,7 @@ enum class LogLevel : int32_t { Debug = 0, Info = 1, Warn = 2, Error = 3, Off = 
 // Off by default. Lets games test their own handling of bad networks.
 struct NetworkSimulation {
   int64_t latency_ms = 0;  // added to each direction
-  double drop_rate = 0;    // probability that a frame (either direction) vanishes
+  double drop_rate = 0;    // probability that a frame (either direction) vanishes; 1 = dead link
 };
 
 struct EngineConfig {

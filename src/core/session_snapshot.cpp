@@ -159,7 +159,7 @@ std::shared_ptr<SessionState> read_session(const rapidjson::Value& v, const Reli
 
 }  // namespace
 
-std::string snapshot_sessions(const SessionTable& table) {
+std::string snapshot_sessions(const SessionTable& table, std::string_view app_state) {
   rapidjson::StringBuffer buffer;
   Writer w(buffer);
   w.StartObject();
@@ -169,6 +169,8 @@ std::string snapshot_sessions(const SessionTable& table) {
   w.StartArray();
   for (const auto& state : table.all()) write_session(w, *state);
   w.EndArray();
+  w.Key("app");
+  w.String(app_state.data(), static_cast<rapidjson::SizeType>(app_state.size()));
   w.EndObject();
   return std::string(buffer.GetString(), buffer.GetSize());
 }
@@ -203,7 +205,16 @@ RestoreResult restore_sessions(std::string_view snapshot, SessionTable& table, c
     }
     states.push_back(std::move(state));
   }
-  for (auto& state : states) result.restored += table.adopt(std::move(state), now + ttl) ? 1 : 0;
+  auto app = doc.FindMember("app");
+  if (app != doc.MemberEnd() && app->value.IsString()) {
+    result.app_state.assign(app->value.GetString(), app->value.GetStringLength());
+  }
+  for (auto& state : states) {
+    if (table.adopt(state, now + ttl)) {
+      ++result.restored;
+      result.sessions.push_back(std::move(state));
+    }
+  }
   result.ok = true;
   return result;
 }

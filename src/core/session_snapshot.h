@@ -12,12 +12,15 @@
 
 namespace tether::core {
 
-std::string snapshot_sessions(const SessionTable& table);
+// `app_state` is the embedding application's own state, stored verbatim.
+std::string snapshot_sessions(const SessionTable& table, std::string_view app_state = {});
 
 struct RestoreResult {
   bool ok = false;       // false: the text is not a valid snapshot; nothing was restored
   size_t restored = 0;   // sessions now parked in the table
+  std::string app_state; // as given to snapshot_sessions
   std::string error;
+  std::vector<std::shared_ptr<SessionState>> sessions;  // the restored ones
 };
 
 // Sessions come back parked until now + ttl, waiting for their clients.

@@ -8,6 +8,12 @@ namespace tether::core {
 std::string SessionTable::new_session_id() {
   // 128 bits from the runtime-seeded generator. Guessing one is useless
   // anyway: a resume also needs a valid token for the same subject.
+  if (id_source_) {
+    for (;;) {
+      std::string id = id_source_();
+      if (!id.empty() && sessions_.count(id) == 0) return id;
+    }
+  }
   char text[33];
   for (;;) {
     std::snprintf(text, sizeof(text), "%016llx%016llx", static_cast<unsigned long long>(rng_.next_u64()),

@@ -5,6 +5,7 @@
 // runtime can close it with 4005.
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,7 +19,10 @@ namespace tether::core {
 
 class SessionTable {
  public:
+  // Ids from a seeded generator: fine for tests, guessable in production.
   explicit SessionTable(uint64_t id_seed) : rng_(id_seed) {}
+  // Ids from the runtime's secure random source (the core has none of its own).
+  explicit SessionTable(std::function<std::string()> id_source) : rng_(0), id_source_(std::move(id_source)) {}
 
   std::shared_ptr<SessionState> create(const ReliableConfig& reliable, uint32_t receive_window,
                                        uint64_t connection);
@@ -49,6 +53,7 @@ class SessionTable {
   std::string new_session_id();
 
   SeededRng rng_;
+  std::function<std::string()> id_source_;
   std::unordered_map<std::string, std::shared_ptr<SessionState>> sessions_;
   std::deque<uint64_t> replaced_;
 };

@@ -42,6 +42,15 @@ class Application {
   virtual void on_session_ended(Server& server, const SessionInfo& session) {
     (void)server, (void)session;
   }
+
+  // Persistence across a graceful restart (--state-file): the application's
+  // state as text, saved beside the sessions, and handed back before the
+  // restarted server accepts connections. Return false if it is unusable.
+  virtual std::string save_state() { return {}; }
+  virtual bool load_state(std::string_view state) {
+    (void)state;
+    return true;
+  }
 };
 
 }  // namespace tether::server

@@ -50,6 +50,8 @@ const char* usage_text() {
          "  --auth-timeout-ms MS       open -> valid auth, else close 4002 (default 10000)\n"
          "  --idle-timeout-ms MS       close 4000 after this long without traffic (default 60000)\n"
          "  --resume-ttl-ms MS         how long a dropped session can be resumed (default 120000)\n"
+         "  --state-file FILE          on SIGINT/SIGTERM save sessions here; load them at start,\n"
+         "                             so clients resume across a restart (default: none)\n"
          "  --help                     show this text\n"
          "\n"
          "Prints one line, \"tether-server listening on ws://HOST:PORT\", once listening.\n"
@@ -76,7 +78,7 @@ std::string parse_command_line(const std::vector<std::string_view>& args, const 
     }
     const bool known = flag == "--listen" || flag == "--jwt-secret" || flag == "--tls-cert" || flag == "--tls-key" ||
                        flag == "--max-connections" || flag == "--max-message-size" || flag == "--auth-timeout-ms" ||
-                       flag == "--idle-timeout-ms" || flag == "--resume-ttl-ms";
+                       flag == "--idle-timeout-ms" || flag == "--resume-ttl-ms" || flag == "--state-file";
     if (!known) return "unknown argument: " + std::string(flag);
     if (!has_value) {
       if (i + 1 >= args.size()) return std::string(flag) + " needs a value";
@@ -106,6 +108,9 @@ std::string parse_command_line(const std::vector<std::string_view>& args, const 
       ok = parse_number<int64_t>(value, 1, kMaxMs, options.session.idle_timeout_ms);
     } else if (flag == "--resume-ttl-ms") {
       ok = parse_number<int64_t>(value, 0, kMaxMs, options.session.resume_ttl_ms);
+    } else if (flag == "--state-file") {
+      out.state_file = std::string(value);
+      ok = !value.empty();
     }
     if (!ok) return "invalid value for " + name + ": " + std::string(value);
   }

@@ -11,6 +11,7 @@ namespace tether::server {
 
 struct CommandLine {
   ServerOptions options;
+  std::string state_file;  // --state-file: sessions survive a graceful restart
   bool show_help = false;
 };
 

@@ -4,12 +4,13 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
-#include <random>
 #include <utility>
 
 #include "core/codec.h"
+#include "core/session_snapshot.h"
 #include "server/local_broker.h"
 #include "server/log_line.h"
+#include "transport/secure_random.h"
 
 namespace tether::server {
 
@@ -28,18 +29,6 @@ int64_t system_clock_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-// Session ids come from this seed; they must not be guessable.
-uint64_t random_seed() {
-  try {
-    std::random_device device;
-    return (static_cast<uint64_t>(device()) << 32) ^ device();
-  } catch (...) {
-    // No entropy source. Still distinct per run; a resume also needs a
-    // valid token for the session's subject.
-    const auto ticks = std::chrono::steady_clock::now().time_since_epoch().count();
-    return static_cast<uint64_t>(ticks) * 0x9E3779B97F4A7C15ull ^ static_cast<uint64_t>(system_clock_ms());
-  }
-}
 
 std::string_view shown_id(std::string_view session_id) { return session_id.substr(0, kShownSessionIdChars); }
 
@@ -80,7 +69,7 @@ Server::Server(transport::EventLoop& loop, ServerOptions options, Application* a
       app_(app),
       broker_(broker ? std::move(broker) : std::make_unique<LocalBroker>()),
       config_(options_.session),
-      table_(random_seed()),
+      table_([] { return transport::secure_random_hex(16); }),
       ws_(loop, transport_handlers()) {
   if (!options_.log) options_.log = write_to_stderr;
   broker_->bind([this](const std::string& session_id, std::string_view channel, std::string_view data,
@@ -172,14 +161,7 @@ void Server::shutdown(uint16_t code) noexcept {
   guarded("shutdown", [&] {
     log(LogLine("shutdown").add("code", code).add("connections", connections_.size()).add("sessions",
                                                                                           sessions_.size()));
-    ws_.stop_listening();
-    if (sweep_timer_ != transport::kNoTimer) loop_.cancel_timer(sweep_timer_);
-    sweep_timer_ = transport::kNoTimer;
-    for (auto& entry : connections_) {
-      entry.second->session.close(code, "server shutdown");
-      flush(*entry.second);
-    }
-    ws_.close_all(code, "server shutdown");  // and drops connections still in their handshake
+    close_connections(code);
     for (auto& entry : sessions_) {
       entry.second->sender.fail_all(core::SendOutcome::Closed);
       entry.second->drain_resolutions();
@@ -189,6 +171,59 @@ void Server::shutdown(uint16_t code) noexcept {
     sessions_.clear();
     end_sessions();
   });
+}
+
+void Server::close_connections(uint16_t code) {
+  ws_.stop_listening();
+  if (sweep_timer_ != transport::kNoTimer) loop_.cancel_timer(sweep_timer_);
+  sweep_timer_ = transport::kNoTimer;
+  // Frames already queued (acks of everything received) go out before the close.
+  for (auto& entry : connections_) {
+    entry.second->session.close(code, "server shutdown");
+    flush(*entry.second);
+  }
+  ws_.close_all(code, "server shutdown");  // and drops connections still in their handshake
+}
+
+void Server::shutdown_for_restart(uint16_t code) noexcept {
+  if (stopping_) return;
+  stopping_ = true;
+  shutdown_code_ = code;
+  guarded("shutdown", [&] {
+    log(LogLine("shutdown for restart").add("code", code).add("sessions", sessions_.size()));
+    close_connections(code);
+  });
+}
+
+std::string Server::save_state() noexcept {
+  std::string app_state;
+  call_app("save_state", [&] { app_state = app_->save_state(); });
+  try {
+    return core::snapshot_sessions(table_, app_state);
+  } catch (...) {
+    return {};
+  }
+}
+
+std::string Server::load_state(std::string_view state) noexcept {
+  try {
+    if (started_) return "load_state must come before start()";
+    config_ = options_.session;
+    core::RestoreResult restored = core::restore_sessions(state, table_, config_.reliable, config_.receive_window,
+                                                          loop_.now_ms(), config_.resume_ttl_ms);
+    if (!restored.ok) return restored.error;
+    bool app_ok = true;
+    call_app("load_state", [&] { app_ok = app_->load_state(restored.app_state); });
+    if (!app_ok) return "the application rejected its saved state";
+    for (const SessionPtr& session : restored.sessions) {
+      sessions_[session->id] = session;
+      for (const std::string& channel : session->subscriptions) broker_->subscribe(session->id, channel);
+    }
+    log(LogLine("state loaded").add("sessions", restored.restored));
+    return {};
+  } catch (...) {
+    return "out of memory";
+  }
 }
 
 std::optional<SessionStats> Server::session_stats(std::string_view session_id) const noexcept {

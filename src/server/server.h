@@ -70,6 +70,15 @@ class Server {
   // handshakes finish: wait for connection_count() == 0 if you want them to.
   void shutdown(uint16_t code = 1001) noexcept;
 
+  // Graceful restart: like shutdown(), but sessions are kept, not ended, so
+  // save_state() can persist them (with the application's state) for the
+  // next process, whose clients then resume as if nothing happened.
+  void shutdown_for_restart(uint16_t code = 1001) noexcept;
+  std::string save_state() noexcept;
+  // Before start(): restores sessions parked for their resume TTL and the
+  // application's state. Returns "" on success, else why nothing changed.
+  std::string load_state(std::string_view state) noexcept;
+
   size_t connection_count() const noexcept { return connections_.size(); }
   // Sessions known to the server: attached and parked.
   size_t session_count() const noexcept { return table_.size(); }
@@ -96,6 +105,7 @@ class Server {
   bool enqueue(const SessionPtr& session, std::string_view channel, std::string_view data, bool reliable);
   void drop_slow_consumer(SessionPtr session);
   void end_sessions();
+  void close_connections(uint16_t code);
   void sweep_expired();
   void schedule_sweep();
 

@@ -1,0 +1,42 @@
+#pragma once
+// What a tether_client handle stands for: the engine plus the C-side state
+// the API needs around it (translated events, last error text).
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "client/engine.h"
+#include "tether/tether.h"
+
+namespace tether::capi {
+
+class ClientHandle {
+ public:
+  explicit ClientHandle(std::unique_ptr<client::Engine> engine) : engine_(std::move(engine)) {}
+
+  client::Engine& engine() { return *engine_; }
+
+  // Pump side: one thread at a time by contract; the mutex turns misuse
+  // into serialization instead of a torn vector.
+  std::mutex& pump_mutex() { return pump_mutex_; }
+  std::vector<tether_event>& events() { return events_; }
+  std::string& permissions_text() { return permissions_text_; }
+
+  // Records `text` as the detail of a failed call and returns `result`.
+  int32_t fail(int32_t result, std::string_view text) noexcept;
+  std::string last_error() const;
+
+ private:
+  std::unique_ptr<client::Engine> engine_;
+
+  std::mutex pump_mutex_;
+  std::vector<tether_event> events_;  // reused from pump to pump
+  std::string permissions_text_;      // AUTH_OK permission lists, joined; reused
+
+  mutable std::mutex error_mutex_;
+  std::string last_error_;
+};
+
+}  // namespace tether::capi
