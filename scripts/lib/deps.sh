@@ -6,6 +6,7 @@ TETHER_PACKAGES=(
   cmake make g++ pkg-config
   libwebsocketpp-dev libasio-dev libssl-dev rapidjson-dev catch2
   openssl
+  mono-mcs mono-runtime  # the C# binding's tests
 )
 
 tether_missing_packages() {

@@ -1,6 +1,5 @@
 // C functions that observe or perturb a client: stats, simulator, logging,
 // last error.
-#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -45,18 +44,24 @@ thread_local std::string t_last_error_copy;
 extern "C" {
 
 int32_t tether_client_pool_size(tether_client* client) {
-  return call_with_client(client, [](ClientHandle& c) -> int32_t { return static_cast<int32_t>(c.engine().pool_size()); });
+  return call_with_client(client, [](ClientHandle& c) -> int32_t {
+    return static_cast<int32_t>(c.engine().pool_size());
+  });
 }
 
 int32_t tether_client_connection_stats(tether_client* client, uint32_t index, tether_stats* out_stats) {
   return call_with_client(client, [index, out_stats](ClientHandle& c) -> int32_t {
-    if (index >= c.engine().pool_size()) return c.fail(TETHER_ERROR_INVALID_ARGUMENT, "stats: index out of range");
+    if (index >= c.engine().pool_size()) {
+      return c.fail(TETHER_ERROR_INVALID_ARGUMENT, "stats: index out of range");
+    }
     return write_stats(c, c.engine().connection_stats(index), out_stats);
   });
 }
 
 int32_t tether_client_pool_stats(tether_client* client, tether_stats* out_stats) {
-  return call_with_client(client, [out_stats](ClientHandle& c) -> int32_t { return write_stats(c, c.engine().pool_stats(), out_stats); });
+  return call_with_client(client, [out_stats](ClientHandle& c) -> int32_t {
+    return write_stats(c, c.engine().pool_stats(), out_stats);
+  });
 }
 
 int32_t tether_client_simulate(tether_client* client, int64_t latency_ms, double drop_rate) {

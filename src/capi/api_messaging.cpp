@@ -1,4 +1,5 @@
 // C functions that send and subscribe.
+#include <string>
 #include <string_view>
 
 #include "capi/api_guard.h"

@@ -358,13 +358,12 @@ class Engine::Impl {
     slot.sim_inbound.clear();
     std::string reason = info.reason.empty() ? info.detail : info.reason;
     if (info.error != transport::TransportError::None) {
-      EngineEvent& e = append_event(slot);
-      e.kind = EngineEvent::Kind::Transport;
-      e.session = ClientEvent{};
-      e.session.kind = ClientEvent::Kind::Error;
-      e.session.code = transport_error_code(info.error);
-      e.session.reason = info.detail;
-      e.session.close_code = info.code;
+      ClientEvent failure;
+      failure.kind = ClientEvent::Kind::Error;
+      failure.code = transport_error_code(info.error);
+      failure.reason = info.detail;
+      failure.close_code = info.code;
+      append_event(slot, EngineEvent::Kind::Transport, LogLevel::Info, std::move(failure));
     }
     log(slot, LogLevel::Info,
         "connection closed: code " + std::to_string(info.code) + " (" + transport::to_string(info.initiator) +
@@ -431,36 +430,35 @@ class Engine::Impl {
   // ---- events to the host ---------------------------------------------------
 
   // Caller holds mutex_; takes events_mutex_ (always in that order).
-  EngineEvent& append_event(PoolSlot& slot) {
+  // The whole event is written under events_mutex_: a pump() may swap the
+  // buffers at any moment, and the host reads the front one without a lock.
+  void append_event(PoolSlot& slot, EngineEvent::Kind kind, LogLevel level, ClientEvent&& body) {
     std::lock_guard<std::mutex> lock(events_mutex_);
     EngineEvent& e = back_.append();
+    e.kind = kind;
     e.connection = slot.index;
     e.time_ms = loop_.now_ms() + wall_offset_ms_;
-    e.log_level = LogLevel::Info;
+    e.log_level = level;
+    e.session = std::move(body);
     if (back_.size() >= config_.max_pending_events && !inbound_paused_) {
       // The host is not pumping: stop taking in messages until it does.
       inbound_paused_ = true;
       for (auto& s : slots_) s->session.set_inbound_paused(true);
     }
-    return e;
   }
 
   void publish(PoolSlot& slot, ClientEvent&& event) {
     if (event.kind == ClientEvent::Kind::StateChanged) {
       log(slot, LogLevel::Info, std::string("state: ") + core::client_state_name(event.state));
     }
-    EngineEvent& e = append_event(slot);
-    e.kind = EngineEvent::Kind::Session;
-    e.session = std::move(event);
+    append_event(slot, EngineEvent::Kind::Session, LogLevel::Info, std::move(event));
   }
 
   void log(PoolSlot& slot, LogLevel level, std::string text) {
     if (static_cast<int32_t>(level) < log_level_.load()) return;
-    EngineEvent& e = append_event(slot);
-    e.kind = EngineEvent::Kind::Log;
-    e.log_level = level;
-    e.session = ClientEvent{};
-    e.session.reason = std::move(text);
+    ClientEvent line;
+    line.reason = std::move(text);
+    append_event(slot, EngineEvent::Kind::Log, level, std::move(line));
   }
 
   ConnectionStats stats_of(const PoolSlot& slot) const {

@@ -3,13 +3,15 @@
 #include <signal.h>
 
 #include <charconv>
+#include <string_view>
 #include <utility>
 
 namespace tether::test_support {
 
 namespace {
 
-constexpr const char* kStartupPrefix = "tether-server listening on ";
+// "<program> listening on <url>": tether-server, or a server embedding it.
+constexpr std::string_view kStartupMarker = " listening on ";
 
 // "ws://127.0.0.1:PORT" -> PORT; 0 if it is not a URL with a port.
 uint16_t port_of(const std::string& url) {
@@ -55,13 +57,14 @@ bool ServerProcess::start(int64_t timeout_ms) {
     return false;
   }
   startup_line_ = line;
-  const uint16_t port = line.rfind(kStartupPrefix, 0) == 0 ? port_of(line) : 0;
+  const size_t marker = line.find(kStartupMarker);
+  const uint16_t port = marker != std::string::npos ? port_of(line) : 0;
   if (port == 0) {
     child_.kill();
     error_ = "unexpected startup line: " + line;
     return false;
   }
-  url_ = line.substr(std::string(kStartupPrefix).size());
+  url_ = line.substr(marker + kStartupMarker.size());
   port_ = port;
   return true;
 }

@@ -1,0 +1,31 @@
+# ctest: libtether must export only the C API (tether_*). Anything else would
+# leak a statically linked dependency (Asio, websocketpp, OpenSSL, core).
+#   cmake -DNM=<nm> -DLIBRARY=<libtether.so> -P check_exported_symbols.cmake
+execute_process(COMMAND ${NM} -D --defined-only ${LIBRARY}
+  OUTPUT_VARIABLE symbols RESULT_VARIABLE nm_result ERROR_VARIABLE nm_error)
+if(NOT nm_result EQUAL 0)
+  message(FATAL_ERROR "${NM} failed: ${nm_error}")
+endif()
+string(REPLACE "\n" ";" lines "${symbols}")
+set(api_count 0)
+set(leaked "")
+foreach(line IN LISTS lines)
+  # "<address> <kind> <name>"; the last field is the name.
+  if(line MATCHES "([^ ]+)$")
+    set(name ${CMAKE_MATCH_1})
+    if(name MATCHES "^tether_")
+      math(EXPR api_count "${api_count} + 1")
+    else()
+      list(APPEND leaked ${name})
+    endif()
+  endif()
+endforeach()
+if(leaked)
+  list(LENGTH leaked leaked_count)
+  list(SUBLIST leaked 0 20 sample)
+  message(FATAL_ERROR "${leaked_count} non-API symbols exported, e.g.: ${sample}")
+endif()
+if(api_count LESS 20)
+  message(FATAL_ERROR "only ${api_count} tether_* symbols exported; is this the right library?")
+endif()
+message(STATUS "${api_count} symbols exported, all tether_*")
