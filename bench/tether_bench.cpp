@@ -33,7 +33,7 @@ struct BenchPlan {
   PhaseLimits pings;
 };
 
-// Full: about 30 s in all. Quick: about 3 s, only to prove every phase runs.
+// Full: about 22 s in all. Quick: about 3 s, only to prove every phase runs.
 BenchPlan plan_for(bool quick) {
   if (quick) return {1, {20000, milliseconds(100)}, {200000, milliseconds(400)}, {2000, milliseconds(250)}};
   return {3, {200000, milliseconds(300)}, {1000000, milliseconds(1200)}, {10000, milliseconds(800)}};
