@@ -169,12 +169,15 @@ class Engine::Impl {
   }
 
   size_t pump() {
+    // Most frames of a polling game have nothing new: skip the lock then.
+    if (pending_events_.load(std::memory_order_acquire) == 0 && front_.size() == 0) return 0;
     size_t count;
     bool was_paused;
     {
       std::lock_guard<std::mutex> lock(events_mutex_);
       std::swap(front_, back_);
       back_.clear();
+      pending_events_.store(0, std::memory_order_release);
       count = front_.size();
       was_paused = inbound_paused_;
       inbound_paused_ = false;
@@ -440,6 +443,7 @@ class Engine::Impl {
     e.time_ms = loop_.now_ms() + wall_offset_ms_;
     e.log_level = level;
     e.session = std::move(body);
+    pending_events_.store(back_.size(), std::memory_order_release);
     if (back_.size() >= config_.max_pending_events && !inbound_paused_) {
       // The host is not pumping: stop taking in messages until it does.
       inbound_paused_ = true;
@@ -500,6 +504,7 @@ class Engine::Impl {
   EventBuffer back_;         // filled by the io thread
   EventBuffer front_;        // read by the host between pumps
   bool inbound_paused_ = false;
+  std::atomic<size_t> pending_events_{0};  // back_.size(), readable without the lock
 };
 
 // ---- Engine ------------------------------------------------------------------

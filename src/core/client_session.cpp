@@ -497,9 +497,12 @@ bool ClientSession::poll_action(TransportAction& action) {
 }
 
 bool ClientSession::poll_event(ClientEvent& event) {
-  if (events_.empty()) return false;
-  event = std::move(events_.front());
-  events_.pop_front();
+  if (events_read_ == events_.size()) {
+    events_.clear();  // keeps the capacity
+    events_read_ = 0;
+    return false;
+  }
+  event = std::move(events_[events_read_++]);
   return true;
 }
 

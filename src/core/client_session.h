@@ -258,7 +258,10 @@ class ClientSession {
   std::string last_close_reason_;
 
   std::deque<TransportAction> actions_;
-  std::deque<ClientEvent> events_;
+  // A vector drained by index: events are large, and a deque would allocate
+  // a block per event.
+  std::vector<ClientEvent> events_;
+  size_t events_read_ = 0;
   std::vector<Message> decoded_;   // reused per frame
   std::vector<Message> ready_;     // reused: reliable messages ready for the app
   std::vector<DecodeIssue> issues_;

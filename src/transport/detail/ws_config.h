@@ -12,7 +12,39 @@
 #include <websocketpp/transport/asio/security/none.hpp>
 #include <websocketpp/transport/asio/security/tls.hpp>
 
+#include <openssl/rand.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <random>
+
 namespace tether::transport::detail {
+
+// Client frames are masked with keys that must be unpredictable (RFC 6455
+// 5.3). websocketpp's default asks std::random_device for every frame, which
+// costs tens of microseconds per call on some virtual machines; this takes
+// them from OpenSSL's CSPRNG, a block at a time.
+class MaskingKeyGenerator {
+ public:
+  uint32_t operator()() {
+    if (next_ == kKeysPerBlock) refill();
+    return keys_[next_++];
+  }
+
+ private:
+  static constexpr std::size_t kKeysPerBlock = 64;
+
+  void refill() {
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(keys_), sizeof keys_) != 1) {
+      std::random_device fallback;
+      for (uint32_t& key : keys_) key = fallback();
+    }
+    next_ = 0;
+  }
+
+  uint32_t keys_[kKeysPerBlock] = {};
+  std::size_t next_ = kKeysPerBlock;
+};
 
 // Everything runs on one EventLoop thread, so no locks and no strands.
 // websocketpp's own logging is compiled out: outcomes are reported through
@@ -24,6 +56,7 @@ struct WsConfig : Core {
   using concurrency_type = websocketpp::concurrency::none;
   using elog_type = websocketpp::log::basic<concurrency_type, websocketpp::log::elevel>;
   using alog_type = websocketpp::log::basic<concurrency_type, websocketpp::log::alevel>;
+  using rng_type = MaskingKeyGenerator;
 
   static const bool enable_multithreading = false;
   static const websocketpp::log::level elog_level = websocketpp::log::elevel::none;
