@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
   const char* env_secret = std::getenv("TETHER_JWT_SECRET");
   std::string secret = env_secret != nullptr ? env_secret : "";
   long long ttl_s = 3600;
-  for (int i = 1; i < argc; ++i) {
+  for (int i = 1; i < argc; i += 2) {  // every option takes a value
     const char* value = i + 1 < argc ? argv[i + 1] : nullptr;
     if (value == nullptr) {
       std::fprintf(stderr, "tether-token: %s needs a value\n", argv[i]);
@@ -34,7 +34,6 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "usage: tether-token --secret S --sub USER [--perm P]... [--ttl-s SECONDS]\n");
       return 2;
     }
-    ++i;
   }
   if (secret.empty() || claims.subject.empty() || ttl_s <= 0) {
     std::fprintf(stderr, "tether-token: --secret (or TETHER_JWT_SECRET), --sub and a positive --ttl-s are required\n");
