@@ -29,7 +29,7 @@ inline EngineConfig engine_config(const std::string& url, const std::string& tok
   config.session.backoff.max_delay_ms = 500;
   config.session.backoff.max_attempts = 0;
   config.session.heartbeat.interval_ms = 1000;
-  config.session.heartbeat.timeout_ms = 800;
+  config.session.heartbeat.timeout_ms = 900;  // generous: CI machines stall
   config.session.reliable.ack_timeout_ms = 2000;
   config.log_level = client::LogLevel::Off;
   config.seed = 7;

@@ -56,7 +56,7 @@ TEST_CASE("engine: publish, subscribe, reliable acks both ways, RTT and stats", 
   REQUIRE(bob.wait([&] { return bob.engine->pool_stats().messages_received == 20; }));
 
   // RTT comes from heartbeats (interval 1 s).
-  REQUIRE(alice.wait([&] { return alice.engine->pool_stats().rtt_ms > 0; }, 5000));
+  REQUIRE(alice.wait([&] { return alice.engine->pool_stats().rtt_ms > 0; }));
   const auto stats = alice.engine->pool_stats();
   CHECK(stats.messages_sent == 20);
   CHECK(stats.pending_acks == 0);
@@ -156,7 +156,9 @@ TEST_CASE("engine: a silent dead link is detected within interval + timeout", "[
   REQUIRE(client.wait([&] { return client.count_state(ClientState::Backoff) == 1; }));
   const auto detected_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-  CHECK(detected_ms <= 500 + 300 + 250);  // interval + timeout, plus scheduling slack
+  // Interval + timeout, plus slack for a loaded CI machine's timers; without
+  // the heartbeat nothing would ever notice (the socket stays open).
+  CHECK(detected_ms <= 500 + 300 + 700);
   CHECK(client.last(ClientEvent::Kind::StateChanged)->session.close_code == tether::core::close_code::kHeartbeatTimeout);
   client.engine->set_simulation({});
   REQUIRE(client.wait([&] { return client.ready(); }));
@@ -166,12 +168,12 @@ TEST_CASE("engine: a host that stops pumping stays connected", "[client][integra
   ServerProcess server = start_server();
   REQUIRE(server.start());
   auto config = engine_config(server.url(), mint_token("erin"));
-  config.session.heartbeat.interval_ms = 200;
-  config.session.heartbeat.timeout_ms = 150;
+  config.session.heartbeat.interval_ms = 500;
+  config.session.heartbeat.timeout_ms = 450;
   EngineDriver client(config);
   client.engine->connect();
   REQUIRE(client.wait([&] { return client.ready(); }));
-  std::this_thread::sleep_for(std::chrono::seconds(3));  // the game hangs for 15 heartbeat intervals
+  std::this_thread::sleep_for(std::chrono::seconds(4));  // the game hangs for 8 heartbeat intervals
   client.pump();
   CHECK(client.ready());
   CHECK(client.count_state(ClientState::Backoff) == 0);
