@@ -84,7 +84,7 @@ void ClientSession::begin_connect(TimeMs now) {
   reconnect_at_ = kNever;
   connect_deadline_ = now + config_.connect_timeout_ms;
   actions_.push_back({TransportAction::Kind::Connect, 0, {}});
-  set_state(ClientState::Connecting, now);
+  set_state(ClientState::Connecting);
 }
 
 void ClientSession::close(TimeMs now, uint16_t code, std::string_view reason) {
@@ -102,7 +102,7 @@ void ClientSession::close(TimeMs now, uint16_t code, std::string_view reason) {
   last_close_code_ = code;
   last_close_reason_.assign(reason);
   last_close_initiator_ = CloseInitiator::Local;
-  set_state(ClientState::Closed, now);
+  set_state(ClientState::Closed);
 }
 
 void ClientSession::reconnect_now(TimeMs now) {
@@ -201,7 +201,7 @@ void ClientSession::handle_open(TimeMs now) {
   }
   auth.window = config_.receive_window;
   queue_control(auth);
-  set_state(ClientState::Authenticating, now);
+  set_state(ClientState::Authenticating);
 }
 
 void ClientSession::handle_text(std::string_view frame, TimeMs now) {
@@ -241,7 +241,7 @@ void ClientSession::handle_message(Message&& msg, TimeMs now) {
     case MessageType::AuthFailed:
       close_transport(close_code::kNormal, "auth failed");
       connection_down();
-      enter_unauthorized(msg.code.empty() ? "auth_failed" : msg.code, msg.reason, now);
+      enter_unauthorized(msg.code.empty() ? "auth_failed" : msg.code, msg.reason);
       break;
     case MessageType::Ping: {
       Message pong;
@@ -341,7 +341,7 @@ void ClientSession::handle_auth_success(Message&& msg, TimeMs now) {
   // Bring the server's subscriptions in line with what the host wants.
   std::vector<PendingSubscription> ops;
   ops.swap(offline_subscription_ops_);
-  set_state(ClientState::Ready, now, resumed);
+  set_state(ClientState::Ready, resumed);
   if (resumed) {
     for (const PendingSubscription& op : ops) send_subscription(op.type, op.channel);
   } else {
@@ -397,9 +397,9 @@ void ClientSession::handle_closed(uint16_t code, std::string_view reason, TimeMs
   const CloseInitiator who =
       code == close_code::kAbnormal ? CloseInitiator::Transport : CloseInitiator::Remote;
   if (code == close_code::kAuthFailed) {
-    enter_unauthorized("auth_failed", reason, now);
+    enter_unauthorized("auth_failed", reason);
   } else if (code == close_code::kTokenExpired) {
-    enter_unauthorized("token_expired", reason, now);
+    enter_unauthorized("token_expired", reason);
   } else {
     schedule_reconnect(code, reason, who, now);
   }
@@ -508,8 +508,7 @@ bool ClientSession::poll_event(ClientEvent& event) {
 
 // ---- helpers ----------------------------------------------------------
 
-void ClientSession::set_state(ClientState state, TimeMs now, bool resumed) {
-  (void)now;
+void ClientSession::set_state(ClientState state, bool resumed) {
   state_ = state;
   ClientEvent event;
   event.kind = ClientEvent::Kind::StateChanged;
@@ -560,15 +559,15 @@ void ClientSession::schedule_reconnect(uint16_t code, std::string_view reason, C
   if (!delay) {
     sender_.fail_all(SendOutcome::Closed);
     drain_resolutions();
-    set_state(ClientState::GaveUp, now);
+    set_state(ClientState::GaveUp);
     return;
   }
   reconnect_delay_ = *delay;
   reconnect_at_ = now + *delay;
-  set_state(ClientState::Backoff, now);
+  set_state(ClientState::Backoff);
 }
 
-void ClientSession::enter_unauthorized(std::string_view code, std::string_view reason, TimeMs now) {
+void ClientSession::enter_unauthorized(std::string_view code, std::string_view reason) {
   last_close_code_ = close_code::kAuthFailed;
   last_close_reason_.assign(reason);
   last_close_initiator_ = CloseInitiator::Remote;
@@ -578,7 +577,7 @@ void ClientSession::enter_unauthorized(std::string_view code, std::string_view r
   event.reason.assign(reason);
   events_.push_back(std::move(event));
   // Queued sends wait for set_token(); close() resolves them.
-  set_state(ClientState::Unauthorized, now);
+  set_state(ClientState::Unauthorized);
 }
 
 void ClientSession::schedule_refresh(TimeMs now) {

@@ -209,13 +209,13 @@ class ClientSession {
     std::string channel;
   };
 
-  void set_state(ClientState state, TimeMs now, bool resumed = false);
+  void set_state(ClientState state, bool resumed = false);
   void begin_connect(TimeMs now);
   void close_transport(uint16_t code, std::string_view reason);
   void stop_connection_timers();
   void connection_down();
   void schedule_reconnect(uint16_t code, std::string_view reason, CloseInitiator who, TimeMs now);
-  void enter_unauthorized(std::string_view code, std::string_view reason, TimeMs now);
+  void enter_unauthorized(std::string_view code, std::string_view reason);
   void handle_message(Message&& msg, TimeMs now);
   void handle_auth_success(Message&& msg, TimeMs now);
   void handle_channel(Message&& msg);
