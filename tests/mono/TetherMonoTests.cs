@@ -36,6 +36,7 @@ internal static class TetherMonoTests
         Run("struct layout matches the C compiler's", StructLayoutMatchesC);
         Run("native version matches the binding", NativeVersionMatches);
         Run("an invalid config throws with the engine's reason", InvalidConfigThrows);
+        Run("MaxPendingEventBytes: the library's default, and validated", MaxPendingEventBytesIsMirrored);
         Run("refused sends report why", RefusedSendsReportWhy);
         Run("connect, auth, reliable send acked on the pumping thread", ReliableSendIsAcked);
         Run("a channel handler receives another client's message", ChannelHandlerReceives);
@@ -43,6 +44,9 @@ internal static class TetherMonoTests
         Run("a message read after its Pump throws", MessageExpiresWithItsPump);
         Run("reconnects after the server restarts", ReconnectsAfterServerRestart);
         Run("dispose is final and DestroyAll is safe", DisposeIsFinal);
+        Run("a channel handler that disposes the client ends the dispatch", DisposeInChannelHandlerStopsDispatch);
+        Run("a send callback that disposes the client ends the dispatch", DisposeInSendCallbackStopsDispatch);
+        Run("a throwing handler does not stop the others; Pump rethrows", ThrowingHandlerDoesNotStopOthers);
         Console.WriteLine(failures == 0 ? "ALL PASSED" : failures + " FAILED");
         return failures == 0 ? 0 : 1;
     }
@@ -87,6 +91,19 @@ internal static class TetherMonoTests
         options.Config.BackoffMaxAttempts = 0;
         options.Config.Seed = 7;
         return new TetherClient(options);
+    }
+
+    // Waits without pumping until the library has produced what `done` sees
+    // in the live stats, then a little longer so every event is queued.
+    private static void WaitWithoutPumping(Func<bool> done, string what)
+    {
+        var deadline = DateTime.UtcNow.AddMilliseconds(DeadlineMs);
+        while (!done())
+        {
+            if (DateTime.UtcNow > deadline) throw new Exception("timed out waiting for " + what);
+            Thread.Sleep(2);
+        }
+        Thread.Sleep(100);
     }
 
     private static void ConnectReady(TetherClient client)
@@ -152,6 +169,25 @@ internal static class TetherMonoTests
         {
             Check(e.Result == TetherResult.InvalidConfig, "result " + e.Result);
             Check(e.Detail == "heartbeat timeout must be < heartbeat interval", "detail " + e.Detail);
+        }
+    }
+
+    private static void MaxPendingEventBytesIsMirrored()
+    {
+        var options = new TetherClientOptions(url, aliceToken);
+        Check(options.Config.MaxPendingEventBytes == 16777216, "default " + options.Config.MaxPendingEventBytes);
+        options.Config.MaxPendingEventBytes = 65536;
+        new TetherClient(options).Dispose();
+        options.Config.MaxPendingEventBytes = 65535;
+        try
+        {
+            new TetherClient(options).Dispose();
+            throw new Exception("no exception");
+        }
+        catch (TetherException e)
+        {
+            Check(e.Result == TetherResult.InvalidConfig, "result " + e.Result);
+            Check(e.Detail == "max_pending_event_bytes must be >= 65536", "detail " + e.Detail);
         }
     }
 
@@ -312,5 +348,122 @@ internal static class TetherMonoTests
         TetherClient other = NewClient(aliceToken);
         TetherClient.DestroyAll();
         Check(other.IsDisposed, "DestroyAll disposed a live client");
+    }
+
+    // Five messages wait for one Pump(); the first channel handler disposes
+    // the client. Nothing after it may run (a second handler on the same
+    // channel, MessageReceived, the other four messages), the message view
+    // must refuse reads instead of touching the freed event, and Pump() must
+    // return normally.
+    private static void DisposeInChannelHandlerStopsDispatch()
+    {
+        const int Sent = 5;
+        using (TetherClient bob = NewClient(bobToken))
+        using (TetherClient alice = NewClient(aliceToken))  // a second Dispose is a no-op
+        {
+            bool subscribed = false;
+            var calls = new List<string>();
+            bool readAfterDisposeRefused = false;
+            alice.Subscribed += channel => subscribed |= channel == "room:9";
+            alice.On("room:9", message =>
+            {
+                calls.Add("first " + message.Json);
+                alice.Dispose();
+                try
+                {
+                    calls.Add("read after dispose " + message.Json);
+                }
+                catch (InvalidOperationException)
+                {
+                    readAfterDisposeRefused = true;
+                }
+            });
+            alice.On("room:9", message => calls.Add("second"));
+            alice.MessageReceived += message => calls.Add("all");
+            alice.StateChanged += change => calls.Add("state " + change.State);
+            ConnectReady(alice);
+            PumpUntil(() => subscribed, "subscribed", alice);
+            calls.Clear();
+
+            ConnectReady(bob);
+            for (int i = 0; i < Sent; i++) bob.SendUnreliable("room:9", i.ToString());
+            WaitWithoutPumping(() => alice.PoolStats().MessagesReceived == Sent, "messages queued for alice");
+            int pumped = alice.Pump();
+
+            Console.WriteLine("  pumped " + pumped + " events; handler calls: " + string.Join(" | ", calls));
+            Check(pumped >= Sent, "events waiting for the pump: " + pumped);
+            Check(calls.Count == 1 && calls[0] == "first 0", "only the disposing handler ran: " + string.Join(" | ", calls));
+            Check(readAfterDisposeRefused, "the message refused a read after Dispose");
+            Check(alice.IsDisposed, "disposed");
+        }
+    }
+
+    // Five reliable sends, each with a callback; their acks wait for one
+    // Pump(). The first callback disposes the client: the Acked event of
+    // that same ack must not run (it would read the freed event), nor any
+    // later callback.
+    private static void DisposeInSendCallbackStopsDispatch()
+    {
+        const int Sent = 5;
+        using (TetherClient alice = NewClient(aliceToken))  // a second Dispose is a no-op
+        {
+            ConnectReady(alice);
+            var calls = new List<string>();
+            alice.Acked += id => calls.Add("acked " + id);
+            alice.SendFailed += (id, outcome) => calls.Add("failed " + id);
+            alice.StateChanged += change => calls.Add("state " + change.State);
+            for (int i = 0; i < Sent; i++)
+            {
+                int n = i;
+                alice.SendReliable("room:10", n.ToString(), outcome =>
+                {
+                    calls.Add("callback " + n + " " + outcome);
+                    alice.Dispose();
+                });
+            }
+            WaitWithoutPumping(() =>
+            {
+                TetherStats stats = alice.PoolStats();
+                return stats.MessagesSent == Sent && stats.PendingAcks == 0;
+            }, "every ack");
+            int pumped = alice.Pump();
+
+            Console.WriteLine("  pumped " + pumped + " events; handler calls: " + string.Join(" | ", calls));
+            Check(pumped >= Sent, "events waiting for the pump: " + pumped);
+            Check(calls.Count == 1 && calls[0] == "callback 0 Acked", "only the first callback ran: " + string.Join(" | ", calls));
+            Check(alice.IsDisposed, "disposed");
+        }
+    }
+
+    private static void ThrowingHandlerDoesNotStopOthers()
+    {
+        using (TetherClient alice = NewClient(aliceToken))
+        {
+            bool subscribed = false;
+            alice.Subscribed += channel => subscribed |= channel == "room:11";
+            var calls = new List<string>();
+            alice.On("room:11", message => { throw new ApplicationException("first handler"); });
+            alice.On("room:11", message => calls.Add("second " + message.Json));
+            alice.MessageReceived += message => { throw new ApplicationException("all handler"); };
+            alice.MessageReceived += message => calls.Add("all " + message.Json);
+            ConnectReady(alice);
+            PumpUntil(() => subscribed, "subscribed", alice);
+            alice.SendUnreliable("room:11", "1");
+            alice.SendUnreliable("room:11", "2");
+            WaitWithoutPumping(() => alice.PoolStats().MessagesReceived == 2, "both echoes");
+            Exception thrown = null;
+            try
+            {
+                alice.Pump();
+            }
+            catch (ApplicationException e)
+            {
+                thrown = e;
+            }
+            Check(thrown != null && thrown.Message == "first handler", "Pump rethrew the first exception: " + thrown);
+            Check(string.Join(" | ", calls) == "second 1 | all 1 | second 2 | all 2", "every other handler ran: " +
+                  string.Join(" | ", calls));
+            Check(alice.Pump() == 0, "the next Pump starts clean");
+        }
     }
 }

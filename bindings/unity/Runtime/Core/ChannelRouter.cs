@@ -1,5 +1,6 @@
 // Per-channel message handlers, matched against the native channel bytes so
 // that routing a message allocates nothing (no string is decoded).
+// TetherClient calls the handlers itself (see Handlers).
 using System;
 using System.Collections.Generic;
 using System.Text;
@@ -12,7 +13,7 @@ namespace Tether
         {
             public string Channel;
             public byte[] Utf8Name;
-            public Action<TetherMessage> Handlers;
+            public readonly Handlers<Action<TetherMessage>> Handlers = new Handlers<Action<TetherMessage>>();
         }
 
         // A game listens on a handful of channels: a linear scan beats hashing.
@@ -26,7 +27,7 @@ namespace Tether
                 route = new Route { Channel = channel, Utf8Name = Encoding.UTF8.GetBytes(channel) };
                 routes.Add(route);
             }
-            route.Handlers += handler;
+            route.Handlers.Add(handler);
         }
 
         // Returns true when the channel has no handler left.
@@ -34,8 +35,8 @@ namespace Tether
         {
             Route route = Find(channel);
             if (route == null) return true;
-            route.Handlers -= handler;
-            if (route.Handlers != null) return false;
+            route.Handlers.Remove(handler);
+            if (!route.Handlers.IsEmpty) return false;
             routes.Remove(route);
             return true;
         }
@@ -46,16 +47,15 @@ namespace Tether
             if (route != null) routes.Remove(route);
         }
 
-        public void Dispatch(byte* channel, uint length, TetherMessage message)
+        // The handlers of the channel named by these native bytes; null if none.
+        public Action<TetherMessage>[] HandlersFor(byte* channel, uint length)
         {
             for (int i = 0; i < routes.Count; i++)
             {
                 Route route = routes[i];
-                if (!Utf8.EqualsNative(route.Utf8Name, channel, length)) continue;
-                Action<TetherMessage> handlers = route.Handlers;
-                if (handlers != null) handlers(message);
-                return;
+                if (Utf8.EqualsNative(route.Utf8Name, channel, length)) return route.Handlers.Current;
             }
+            return null;
         }
 
         private Route Find(string channel)

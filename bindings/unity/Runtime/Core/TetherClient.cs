@@ -20,6 +20,7 @@ namespace Tether
 
         private IntPtr handle;
         private int pumpGeneration;  // odd while a Pump() is dispatching
+        private ExceptionDispatchInfo dispatchError;  // the first handler exception of this Pump()
         private readonly ChannelRouter router = new ChannelRouter();
         private readonly object sendLock = new object();
         private readonly Dictionary<ulong, Action<TetherSendOutcome>> sendCallbacks =
@@ -41,20 +42,44 @@ namespace Tether
         ~TetherClient() { DestroyNative(); }
 
         // ---- events (raised inside Pump) -----------------------------------
-        public event Action<TetherStateChange> StateChanged;
-        public event Action<TetherMessage> MessageReceived;  // every message, after its channel handlers
-        public event Action<ulong> Acked;                     // a reliable send's id
-        public event Action<ulong, TetherSendOutcome> SendFailed;
-        public event Action<TetherAuthInfo> Authenticated;
-        public event Action<TetherProblem> AuthFailed;
-        public event Action<string, long> TokenRefreshed;     // new token, expiry (Unix ms)
-        public event Action<TetherProblem> TokenExpiring;     // call SetToken with a fresh one
-        public event Action<TetherPermissionDenied> PermissionDenied;
-        public event Action<string> Subscribed;
-        public event Action<string> Unsubscribed;
-        public event Action<TetherProblem> Error;             // protocol complaints; the session goes on
-        public event Action<TetherProblem> TransportError;    // e.g. "tls_verify_failed"
-        public event Action<TetherLogLevel, string> Log;
+        // Each subscriber is called on its own (see Handlers): one that throws
+        // does not stop the rest, and one that disposes the client ends the
+        // Pump(): no later subscriber or event runs.
+        public event Action<TetherStateChange> StateChanged { add { stateChanged.Add(value); } remove { stateChanged.Remove(value); } }
+        // Every message, after its channel handlers.
+        public event Action<TetherMessage> MessageReceived { add { messageReceived.Add(value); } remove { messageReceived.Remove(value); } }
+        // A reliable send's id.
+        public event Action<ulong> Acked { add { acked.Add(value); } remove { acked.Remove(value); } }
+        public event Action<ulong, TetherSendOutcome> SendFailed { add { sendFailed.Add(value); } remove { sendFailed.Remove(value); } }
+        public event Action<TetherAuthInfo> Authenticated { add { authenticated.Add(value); } remove { authenticated.Remove(value); } }
+        public event Action<TetherProblem> AuthFailed { add { authFailed.Add(value); } remove { authFailed.Remove(value); } }
+        // The new token and its expiry (Unix ms).
+        public event Action<string, long> TokenRefreshed { add { tokenRefreshed.Add(value); } remove { tokenRefreshed.Remove(value); } }
+        // Call SetToken with a fresh one.
+        public event Action<TetherProblem> TokenExpiring { add { tokenExpiring.Add(value); } remove { tokenExpiring.Remove(value); } }
+        public event Action<TetherPermissionDenied> PermissionDenied { add { permissionDenied.Add(value); } remove { permissionDenied.Remove(value); } }
+        public event Action<string> Subscribed { add { subscribed.Add(value); } remove { subscribed.Remove(value); } }
+        public event Action<string> Unsubscribed { add { unsubscribed.Add(value); } remove { unsubscribed.Remove(value); } }
+        // Protocol complaints; the session goes on.
+        public event Action<TetherProblem> Error { add { error.Add(value); } remove { error.Remove(value); } }
+        // e.g. "tls_verify_failed".
+        public event Action<TetherProblem> TransportError { add { transportError.Add(value); } remove { transportError.Remove(value); } }
+        public event Action<TetherLogLevel, string> Log { add { log.Add(value); } remove { log.Remove(value); } }
+
+        private readonly Handlers<Action<TetherStateChange>> stateChanged = new Handlers<Action<TetherStateChange>>();
+        private readonly Handlers<Action<TetherMessage>> messageReceived = new Handlers<Action<TetherMessage>>();
+        private readonly Handlers<Action<ulong>> acked = new Handlers<Action<ulong>>();
+        private readonly Handlers<Action<ulong, TetherSendOutcome>> sendFailed = new Handlers<Action<ulong, TetherSendOutcome>>();
+        private readonly Handlers<Action<TetherAuthInfo>> authenticated = new Handlers<Action<TetherAuthInfo>>();
+        private readonly Handlers<Action<TetherProblem>> authFailed = new Handlers<Action<TetherProblem>>();
+        private readonly Handlers<Action<string, long>> tokenRefreshed = new Handlers<Action<string, long>>();
+        private readonly Handlers<Action<TetherProblem>> tokenExpiring = new Handlers<Action<TetherProblem>>();
+        private readonly Handlers<Action<TetherPermissionDenied>> permissionDenied = new Handlers<Action<TetherPermissionDenied>>();
+        private readonly Handlers<Action<string>> subscribed = new Handlers<Action<string>>();
+        private readonly Handlers<Action<string>> unsubscribed = new Handlers<Action<string>>();
+        private readonly Handlers<Action<TetherProblem>> error = new Handlers<Action<TetherProblem>>();
+        private readonly Handlers<Action<TetherProblem>> transportError = new Handlers<Action<TetherProblem>>();
+        private readonly Handlers<Action<TetherLogLevel, string>> log = new Handlers<Action<TetherLogLevel, string>>();
 
         // ---- library ---------------------------------------------------------
         public static uint NativeVersion { get { return TetherNative.tether_version(); } }
@@ -171,17 +196,21 @@ namespace Tether
         // ---- the frame -------------------------------------------------------
         // Raises the events produced since the last Pump(). Call once per frame.
         // A handler that throws does not stop the others; the first exception
-        // is rethrown when every event has been dispatched. Returns the count.
+        // is rethrown when every event has been dispatched. A handler that
+        // calls Dispose() ends the dispatch at once: the remaining events of
+        // this Pump() are dropped. Returns the count.
         public int Pump()
         {
             IntPtr client = Handle;
             if ((pumpGeneration & 1) != 0) throw new InvalidOperationException("Pump() called from an event handler");
             int count = Check(TetherNative.tether_client_pump(client));
             if (count == 0) return 0;
-            ExceptionDispatchInfo firstError = null;
+            dispatchError = null;
             pumpGeneration++;
             try
             {
+                // The event storage belongs to `client`: once Dispose() freed
+                // it (handle is zero), nothing here may read an event again.
                 for (uint i = 0; i < (uint)count && handle == client; i++)
                 {
                     TetherEvent* e = TetherNative.tether_client_event(client, i);
@@ -192,7 +221,7 @@ namespace Tether
                     }
                     catch (Exception exception)
                     {
-                        if (firstError == null) firstError = ExceptionDispatchInfo.Capture(exception);
+                        Capture(exception);
                     }
                 }
             }
@@ -200,6 +229,8 @@ namespace Tether
             {
                 pumpGeneration++;
             }
+            ExceptionDispatchInfo firstError = dispatchError;
+            dispatchError = null;
             if (firstError != null) firstError.Throw();
             return count;
         }
@@ -231,6 +262,8 @@ namespace Tether
 
         // ---- lifetime --------------------------------------------------------
         // Quick from any state; unresolved sends are abandoned without callbacks.
+        // Allowed inside an event handler: that Pump() stops dispatching at
+        // once and drops its remaining events. Call it on the pumping thread.
         public void Dispose()
         {
             DestroyNative();
@@ -317,6 +350,45 @@ namespace Tether
             }
         }
 
+        private bool Disposed { get { return handle == IntPtr.Zero; } }
+
+        private void Capture(Exception exception)
+        {
+            if (dispatchError == null) dispatchError = ExceptionDispatchInfo.Capture(exception);
+        }
+
+        // Each Raise calls the subscribers one at a time and stops as soon as
+        // one of them disposed the client.
+        private void Raise<T>(Action<T>[] handlers, T value)
+        {
+            for (int i = 0; i < handlers.Length && !Disposed; i++)
+            {
+                try
+                {
+                    handlers[i](value);
+                }
+                catch (Exception exception)
+                {
+                    Capture(exception);
+                }
+            }
+        }
+
+        private void Raise<T1, T2>(Action<T1, T2>[] handlers, T1 first, T2 second)
+        {
+            for (int i = 0; i < handlers.Length && !Disposed; i++)
+            {
+                try
+                {
+                    handlers[i](first, second);
+                }
+                catch (Exception exception)
+                {
+                    Capture(exception);
+                }
+            }
+        }
+
         private void Resolve(ulong messageId, TetherSendOutcome outcome)
         {
             Action<TetherSendOutcome> callback;
@@ -325,61 +397,79 @@ namespace Tether
                 if (!sendCallbacks.TryGetValue(messageId, out callback)) return;
                 sendCallbacks.Remove(messageId);
             }
-            callback(outcome);
+            try
+            {
+                callback(outcome);
+            }
+            catch (Exception exception)
+            {
+                Capture(exception);
+            }
         }
 
+        // Every field of `e` that a case needs is read before the first
+        // handler runs: a handler may dispose the client, which frees `e`.
         private void Dispatch(TetherEvent* e)
         {
             switch ((TetherEventType)e->Type)
             {
                 case TetherEventType.StateChanged:
                     if (e->Connection == 0) State = (TetherState)e->State;
-                    if (StateChanged != null) StateChanged(new TetherStateChange(e));
+                    if (!stateChanged.IsEmpty) Raise(stateChanged.Current, new TetherStateChange(e));
                     break;
                 case TetherEventType.Message:
                 {
+                    // A view over `e`: it checks that the client is alive before each read.
                     var message = new TetherMessage(this, pumpGeneration, e);
-                    router.Dispatch(e->Channel, e->ChannelLen, message);
-                    if (MessageReceived != null) MessageReceived(message);
+                    Action<TetherMessage>[] routed = router.HandlersFor(e->Channel, e->ChannelLen);
+                    if (routed != null) Raise(routed, message);
+                    Raise(messageReceived.Current, message);
                     break;
                 }
                 case TetherEventType.Ack:
-                    Resolve(e->MessageId, TetherSendOutcome.Acked);
-                    if (Acked != null) Acked(e->MessageId);
+                {
+                    ulong messageId = e->MessageId;
+                    Resolve(messageId, TetherSendOutcome.Acked);
+                    Raise(acked.Current, messageId);
                     break;
+                }
                 case TetherEventType.SendFailed:
-                    Resolve(e->MessageId, (TetherSendOutcome)e->Outcome);
-                    if (SendFailed != null) SendFailed(e->MessageId, (TetherSendOutcome)e->Outcome);
+                {
+                    ulong messageId = e->MessageId;
+                    var outcome = (TetherSendOutcome)e->Outcome;
+                    Resolve(messageId, outcome);
+                    Raise(sendFailed.Current, messageId, outcome);
                     break;
+                }
                 case TetherEventType.AuthOk:
-                    if (Authenticated != null) Authenticated(new TetherAuthInfo(e));
+                    if (!authenticated.IsEmpty) Raise(authenticated.Current, new TetherAuthInfo(e));
                     break;
                 case TetherEventType.AuthFailed:
-                    if (AuthFailed != null) AuthFailed(new TetherProblem(e));
+                    if (!authFailed.IsEmpty) Raise(authFailed.Current, new TetherProblem(e));
                     break;
                 case TetherEventType.TokenRefreshed:
-                    if (TokenRefreshed != null) TokenRefreshed(Utf8.Decode(e->Token, e->TokenLen), e->ExpiresAtMs);
+                    if (!tokenRefreshed.IsEmpty) Raise(tokenRefreshed.Current, Utf8.Decode(e->Token, e->TokenLen), e->ExpiresAtMs);
                     break;
                 case TetherEventType.TokenExpiring:
-                    if (TokenExpiring != null) TokenExpiring(new TetherProblem(e));
+                    if (!tokenExpiring.IsEmpty) Raise(tokenExpiring.Current, new TetherProblem(e));
                     break;
                 case TetherEventType.PermissionDenied:
-                    if (PermissionDenied != null) PermissionDenied(new TetherPermissionDenied(e));
+                    if (!permissionDenied.IsEmpty) Raise(permissionDenied.Current, new TetherPermissionDenied(e));
                     break;
                 case TetherEventType.Subscribed:
-                    if (Subscribed != null) Subscribed(Utf8.Decode(e->Channel, e->ChannelLen));
+                    if (!subscribed.IsEmpty) Raise(subscribed.Current, Utf8.Decode(e->Channel, e->ChannelLen));
                     break;
                 case TetherEventType.Unsubscribed:
-                    if (Unsubscribed != null) Unsubscribed(Utf8.Decode(e->Channel, e->ChannelLen));
+                    if (!unsubscribed.IsEmpty) Raise(unsubscribed.Current, Utf8.Decode(e->Channel, e->ChannelLen));
                     break;
                 case TetherEventType.Error:
-                    if (Error != null) Error(new TetherProblem(e));
+                    if (!error.IsEmpty) Raise(error.Current, new TetherProblem(e));
                     break;
                 case TetherEventType.TransportError:
-                    if (TransportError != null) TransportError(new TetherProblem(e));
+                    if (!transportError.IsEmpty) Raise(transportError.Current, new TetherProblem(e));
                     break;
                 case TetherEventType.Log:
-                    if (Log != null) Log((TetherLogLevel)e->LogLevel, Utf8.Decode(e->Reason, e->ReasonLen));
+                    if (!log.IsEmpty) Raise(log.Current, (TetherLogLevel)e->LogLevel, Utf8.Decode(e->Reason, e->ReasonLen));
                     break;
             }
         }

@@ -12,7 +12,7 @@ namespace Tether
     {
         public TetherClientOptions()
         {
-            TetherNative.tether_config_init(ref Config);
+            TetherNative.tether_config_init_sized(ref Config, (uint)Marshal.SizeOf(typeof(TetherConfig)));
         }
 
         public TetherClientOptions(string url, string token) : this()
@@ -30,6 +30,10 @@ namespace Tether
 
         // Numeric settings, e.g. options.Config.PoolSize = 2. Its string and
         // array pointers are ignored: the properties above replace them.
+        // Config.MaxPendingEvents and Config.MaxPendingEventBytes bound what
+        // waits for Pump() while the game is not pumping (a loading screen, a
+        // long frame): at either limit inbound reliable messages wait on the
+        // connection and unreliable ones are dropped.
         public TetherConfig Config;
 
         // The text fields as native memory for tether_client_create; Dispose frees it.

@@ -55,6 +55,7 @@ namespace Tether
         Cancelled = 3,
         PermissionDenied = 4,
         Overflow = 5,
+        TooLarge = 6,          // the server refused it as larger than its limits; never resent
     }
 
     public enum TetherCloseInitiator : uint

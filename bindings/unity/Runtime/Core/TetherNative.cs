@@ -7,8 +7,15 @@ namespace Tether.Native
 {
     public static unsafe class TetherNative
     {
-#if UNITY_IOS && !UNITY_EDITOR
-        // iOS links native plugins statically into the player.
+        // Platforms whose players link native plugins statically (a libtether.a
+        // built with TETHER_STATIC) import from the player itself. The editor
+        // always loads the desktop library, whatever the build target.
+        // Scripting Define Symbols override the choice: TETHER_DYNAMIC_NATIVE
+        // (e.g. a console build that ships libtether as a PRX or DLL) or
+        // TETHER_STATIC_NATIVE (any other player linked statically).
+#if TETHER_DYNAMIC_NATIVE || UNITY_EDITOR
+        public const string Library = "tether";
+#elif TETHER_STATIC_NATIVE || UNITY_IOS || UNITY_TVOS || UNITY_VISIONOS || UNITY_WEBGL || UNITY_SWITCH || UNITY_PS4 || UNITY_PS5 || UNITY_GAMECORE || UNITY_XBOXONE
         public const string Library = "__Internal";
 #else
         public const string Library = "tether";
@@ -16,7 +23,7 @@ namespace Tether.Native
 
         // The header version this binding mirrors; compare with tether_version().
         public const uint VersionMajor = 0;
-        public const uint VersionMinor = 1;
+        public const uint VersionMinor = 2;
         public const uint VersionPatch = 0;
         public const uint Version = (VersionMajor << 16) | (VersionMinor << 8) | VersionPatch;
 
@@ -37,8 +44,9 @@ namespace Tether.Native
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         public static extern IntPtr tether_event_type_string(uint type);
 
+        // The sized init: the library writes no more than this binding's struct holds.
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int tether_config_init(ref TetherConfig config);
+        public static extern int tether_config_init_sized(ref TetherConfig config, uint structSize);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         public static extern int tether_client_create(ref TetherConfig config, out IntPtr client);

@@ -45,6 +45,9 @@ namespace Tether.Native
         public ulong Seed;
         public int LogLevel;                // TetherLogLevel
         public uint Reserved0;
+
+        // Added in 0.2. A 0.1 library writes a smaller StructSize and ignores these.
+        public ulong MaxPendingEventBytes;
     }
 
     // Pointers are owned by the native client and valid only until its next

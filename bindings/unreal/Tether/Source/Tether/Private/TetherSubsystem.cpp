@@ -1,5 +1,6 @@
 #include "TetherSubsystem.h"
 
+#include "Misc/CoreDelegates.h"
 #include "TetherModule.h"
 #include "TetherNative.h"
 
@@ -20,7 +21,8 @@ namespace
 
 	ETetherSendOutcome ToOutcome(uint32 Outcome)
 	{
-		return Outcome <= TETHER_OUTCOME_OVERFLOW ? static_cast<ETetherSendOutcome>(Outcome) : ETetherSendOutcome::Closed;
+		// tether_send_outcome and ETetherSendOutcome share their order.
+		return Outcome <= TETHER_OUTCOME_TOO_LARGE ? static_cast<ETetherSendOutcome>(Outcome) : ETetherSendOutcome::Closed;
 	}
 
 	FTetherProblem ToProblem(const tether_event& Event)
@@ -53,6 +55,7 @@ bool UTetherSubsystem::Connect(const FString& Url, const FString& Token, const F
 	if (Settings.HeartbeatTimeoutMs > 0) Config.heartbeat_timeout_ms = Settings.HeartbeatTimeoutMs;
 	if (Settings.BackoffInitialMs > 0) Config.backoff_initial_ms = Settings.BackoffInitialMs;
 	if (Settings.BackoffMaxMs > 0) Config.backoff_max_ms = Settings.BackoffMaxMs;
+	if (Settings.MaxPendingEventBytes > 0) Config.max_pending_event_bytes = static_cast<uint64_t>(Settings.MaxPendingEventBytes);
 
 	const int32 Result = tether_client_create(&Config, &Client);  // copies every string
 	if (Result != TETHER_OK)
@@ -120,14 +123,39 @@ FTetherStats UTetherSubsystem::GetStats() const
 	return Stats;
 }
 
+void UTetherSubsystem::Initialize(FSubsystemCollectionBase& Collection)
+{
+	Super::Initialize(Collection);
+	ForegroundHandle = FCoreDelegates::ApplicationHasEnteredForegroundDelegate.AddUObject(this, &UTetherSubsystem::HandleAppResumed);
+	ReactivatedHandle = FCoreDelegates::ApplicationHasReactivatedDelegate.AddUObject(this, &UTetherSubsystem::HandleAppResumed);
+}
+
 void UTetherSubsystem::Deinitialize()
 {
+	FCoreDelegates::ApplicationHasEnteredForegroundDelegate.Remove(ForegroundHandle);
+	FCoreDelegates::ApplicationHasReactivatedDelegate.Remove(ReactivatedHandle);
+	ForegroundHandle.Reset();
+	ReactivatedHandle.Reset();
 	DestroyClient();
 	Super::Deinitialize();
 }
 
+void UTetherSubsystem::HandleAppResumed()
+{
+	// Some platforms broadcast these off the game thread, where Client may be
+	// changing: only raise a flag, and let the next Tick act on it.
+	bResumePending = true;
+}
+
 void UTetherSubsystem::Tick(float DeltaTime)
 {
+	if (bResumePending.exchange(false))
+	{
+		// The OS froze the process: skip any backoff wait now (a no-op while
+		// the client still believes it is connected; the overdue heartbeat
+		// then finds a dead link within heartbeat_timeout_ms).
+		tether_client_reconnect_now(Client);
+	}
 	tether_client* Pumped = Client;
 	const int32 Count = tether_client_pump(Pumped);
 	// A delegate may call Disconnect or Connect: stop once the client changes.
@@ -164,6 +192,7 @@ void UTetherSubsystem::DestroyClient()
 	tether_client_destroy(Client);  // quick from any state; NULL is a no-op
 	Client = nullptr;
 	State = ETetherState::Idle;
+	bResumePending = false;
 }
 
 void UTetherSubsystem::Dispatch(const tether_event& Event)

@@ -1,8 +1,11 @@
 // One Tether client per game instance. It pumps the native client every
 // tick (also while paused, so acks and state changes never pile up) and
 // turns each event into a Blueprint-assignable delegate broadcast on the
-// game thread.
+// game thread. When a mobile app returns to the foreground it calls
+// tether_client_reconnect_now (see the plugin README, "Mobile lifecycle").
 #pragma once
+
+#include <atomic>
 
 #include "CoreMinimal.h"
 #include "Subsystems/GameInstanceSubsystem.h"
@@ -80,6 +83,7 @@ public:
 	UPROPERTY(BlueprintAssignable, Category = "Tether") FTetherProblemSignature OnError;
 
 	// UGameInstanceSubsystem
+	virtual void Initialize(FSubsystemCollectionBase& Collection) override;
 	virtual void Deinitialize() override;
 
 	// FTickableGameObject
@@ -94,8 +98,13 @@ private:
 	bool Check(int32 Result);
 	void DestroyClient();
 	void Dispatch(const tether_event& Event);
+	// FCoreDelegates: back in the foreground (iOS, Android) or reactivated.
+	void HandleAppResumed();
 
 	tether_client* Client = nullptr;
 	ETetherState State = ETetherState::Idle;
 	FString LastError;
+	FDelegateHandle ForegroundHandle;
+	FDelegateHandle ReactivatedHandle;
+	std::atomic<bool> bResumePending{false};  // set by HandleAppResumed on any thread, cleared by Tick
 };

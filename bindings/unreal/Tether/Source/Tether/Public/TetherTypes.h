@@ -26,7 +26,8 @@ enum class ETetherSendOutcome : uint8
 	Closed,
 	Cancelled,
 	PermissionDenied,
-	Overflow
+	Overflow,
+	TooLarge  // the server refused it as larger than its limits; never resent
 };
 
 USTRUCT(BlueprintType)
@@ -42,6 +43,9 @@ struct FTetherSettings
 	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "Tether") int32 BackoffMaxMs = 0;
 	// 0 = never give up reconnecting.
 	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "Tether") int32 BackoffMaxAttempts = 0;
+	// Bytes held by events waiting for the next tick (channel, payload, text),
+	// >= 65536; at the limit inbound messages wait (reliable) or drop. 0 = default (16 MiB).
+	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "Tether") int64 MaxPendingEventBytes = 0;
 	// Extra trusted CA certificates (PEM text), e.g. for a staging server.
 	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "Tether") FString TlsCaPem;
 	// Off only for local tests: turns off certificate and host name checks.
