@@ -15,6 +15,11 @@ enum class JitterMode : uint8_t {
   Decorrelated,  // uniform in [initial, 3 * previous delay], capped (AWS "decorrelated jitter")
 };
 
+// The largest growth factor validate() accepts: larger ones reach the cap on
+// the first retry anyway.
+constexpr double kMaxBackoffDecay = 100.0;
+
+// Durations are at most kMaxDurationMs (7 days).
 struct BackoffConfig {
   TimeMs initial_delay_ms = 500;
   TimeMs max_delay_ms = 30000;
@@ -43,7 +48,7 @@ class ReconnectBackoff {
   uint32_t attempts() const { return attempts_; }
 
   // The connection is up: start the stability timer.
-  void on_connected(TimeMs now) { stable_deadline_ = now + config_.stable_after_ms; }
+  void on_connected(TimeMs now) { stable_deadline_ = add_saturating(now, config_.stable_after_ms); }
   // The connection went down before or after becoming stable.
   void on_disconnected() { stable_deadline_ = kNever; }
   // Forget past failures (stable connection, or an explicit host request).

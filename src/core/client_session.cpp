@@ -1,27 +1,28 @@
 #include "core/client_session.h"
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
 #include "core/jwt.h"
 
 namespace tether::core {
 
-namespace {
-// Room for the JSON envelope around a channel message's channel and data.
-constexpr size_t kEnvelopeBytes = 160;
-}  // namespace
-
 const char* validate(const ClientConfig& c) {
   if (const char* e = validate(c.backoff)) return e;
   if (const char* e = validate(c.heartbeat)) return e;
   if (const char* e = validate(c.reliable)) return e;
   if (c.connect_timeout_ms <= 0) return "connect timeout must be > 0";
+  if (c.connect_timeout_ms > kMaxDurationMs) return "connect timeout must be <= 604800000 ms (7 days)";
   if (c.auth_timeout_ms <= 0) return "auth timeout must be > 0";
+  if (c.auth_timeout_ms > kMaxDurationMs) return "auth timeout must be <= 604800000 ms (7 days)";
   if (c.refresh_lead_ms < 0) return "token refresh lead time must be >= 0";
+  if (c.refresh_lead_ms > kMaxDurationMs) return "token refresh lead time must be <= 604800000 ms (7 days)";
   if (c.refresh_timeout_ms <= 0) return "token refresh timeout must be > 0";
+  if (c.refresh_timeout_ms > kMaxDurationMs) return "token refresh timeout must be <= 604800000 ms (7 days)";
   if (c.receive_window == 0) return "receive window must be > 0";
   if (c.limits.max_frame_bytes < 1024) return "max message size must be >= 1024 bytes";
+  if (c.limits.max_batch == 0) return "max batch length must be > 0";
   return nullptr;
 }
 
@@ -58,7 +59,7 @@ ClientSession::ClientSession(ClientConfig config, uint64_t rng_seed)
       heartbeat_(config_.heartbeat),
       sender_(config_.reliable),
       receiver_(config_.receive_window),
-      writer_(config_.limits.max_frame_bytes) {
+      writer_(config_.limits.max_frame_bytes, config_.limits.max_batch) {
   const TokenCheck claims = read_claims_unverified(config_.token);
   if (claims.error == TokenError::None) token_expires_at_ = claims.claims.expires_at_ms;
 }
@@ -82,7 +83,7 @@ void ClientSession::connect(TimeMs now) {
 
 void ClientSession::begin_connect(TimeMs now) {
   reconnect_at_ = kNever;
-  connect_deadline_ = now + config_.connect_timeout_ms;
+  connect_deadline_ = add_saturating(now, config_.connect_timeout_ms);
   actions_.push_back({TransportAction::Kind::Connect, 0, {}});
   set_state(ClientState::Connecting);
 }
@@ -99,6 +100,12 @@ void ClientSession::close(TimeMs now, uint16_t code, std::string_view reason) {
   sender_.deactivate();
   sender_.fail_all(SendOutcome::Closed);
   drain_resolutions();
+  // connect() after close() starts a new session: presenting the old id
+  // would resume it and deliver what was queued for it while closed.
+  session_id_.clear();
+  receiver_.reset();
+  deferred_up_to_ = 0;
+  offline_subscription_ops_.clear();  // a fresh session is sent every wanted channel
   last_close_code_ = code;
   last_close_reason_.assign(reason);
   last_close_initiator_ = CloseInitiator::Local;
@@ -111,6 +118,11 @@ void ClientSession::reconnect_now(TimeMs now) {
     begin_connect(now);
   } else if (state_ == ClientState::GaveUp) {
     connect(now);
+  } else if (state_ == ClientState::Ready) {
+    // The link may be dead while we still say Ready (the app was suspended,
+    // the network changed): check it now rather than a heartbeat interval later.
+    int64_t ping_timestamp = 0;
+    if (heartbeat_.probe(now, &ping_timestamp)) queue_ping(ping_timestamp);
   }
 }
 
@@ -118,10 +130,8 @@ SendStatus ClientSession::send(std::string_view channel, std::string_view json_d
                                uint64_t message_id, TimeMs now) {
   now_ = now;
   if (state_ == ClientState::Closed || state_ == ClientState::GaveUp) return SendStatus::WrongState;
-  if (channel.empty()) return SendStatus::InvalidChannel;
-  if (channel.size() + json_data.size() + kEnvelopeBytes > config_.limits.max_frame_bytes) {
-    return SendStatus::TooLarge;
-  }
+  if (!is_valid_channel(channel)) return SendStatus::InvalidChannel;
+  if (!fits_in_frame(channel, json_data.size())) return SendStatus::TooLarge;
   switch (validate_json_payload(json_data, config_.limits)) {
     case CodecError::None: break;
     case CodecError::TooLarge: return SendStatus::TooLarge;
@@ -140,7 +150,7 @@ SendStatus ClientSession::send(std::string_view channel, std::string_view json_d
 SendStatus ClientSession::subscribe(std::string_view channel, TimeMs now) {
   now_ = now;
   if (state_ == ClientState::Closed || state_ == ClientState::GaveUp) return SendStatus::WrongState;
-  if (channel.empty()) return SendStatus::InvalidChannel;
+  if (!is_valid_channel(channel)) return SendStatus::InvalidChannel;
   if (permissions_known_ && !permissions_.allows(ChannelAction::Subscribe, channel)) {
     return SendStatus::PermissionDenied;
   }
@@ -152,7 +162,7 @@ SendStatus ClientSession::subscribe(std::string_view channel, TimeMs now) {
 SendStatus ClientSession::unsubscribe(std::string_view channel, TimeMs now) {
   now_ = now;
   if (state_ == ClientState::Closed || state_ == ClientState::GaveUp) return SendStatus::WrongState;
-  if (channel.empty()) return SendStatus::InvalidChannel;
+  if (!is_valid_channel(channel)) return SendStatus::InvalidChannel;
   subscriptions_.erase(std::string(channel));
   send_subscription(MessageType::Unsubscribe, channel);
   return SendStatus::Ok;
@@ -171,27 +181,15 @@ void ClientSession::send_subscription(MessageType type, std::string_view channel
   }
 }
 
-void ClientSession::set_token(std::string token, TimeMs now) {
-  now_ = now;
-  config_.token = std::move(token);
-  const TokenCheck claims = read_claims_unverified(config_.token);
-  token_expires_at_ = claims.error == TokenError::None ? claims.claims.expires_at_ms : 0;
-  if (state_ == ClientState::Unauthorized) {
-    backoff_.reset();
-    begin_connect(now);
-  } else if (state_ == ClientState::Ready) {
-    // Let the server switch this session to the new token without reconnecting.
-    send_refresh(now);
-  }
-}
-
 // ---- inputs -----------------------------------------------------------
 
 void ClientSession::handle_open(TimeMs now) {
   now_ = now;
   if (state_ != ClientState::Connecting) return;
   connect_deadline_ = kNever;
-  auth_deadline_ = now + config_.auth_timeout_ms;
+  auth_deadline_ = add_saturating(now, config_.auth_timeout_ms);
+  largest_frame_sent_ = 0;
+  largest_frame_was_batch_ = false;
   Message auth;
   auth.type = MessageType::Auth;
   auth.token = config_.token;
@@ -200,6 +198,8 @@ void ClientSession::handle_open(TimeMs now) {
     auth.last_seq = receiver_.delivered_up_to();
   }
   auth.window = config_.receive_window;
+  // So the server never sends a frame our WebSocket layer would refuse (1009).
+  auth.max_frame = config_.limits.max_frame_bytes;
   queue_control(auth);
   set_state(ClientState::Authenticating);
 }
@@ -264,37 +264,19 @@ void ClientSession::handle_message(Message&& msg, TimeMs now) {
     case MessageType::Ack:
       sender_.handle_ack(msg.up_to, msg.message_id);
       break;
-    case MessageType::TokenRefresh: {
-      refresh_deadline_ = kNever;
-      config_.token = msg.token;
-      int64_t expires_at = msg.expires_at;
-      if (expires_at == 0) {
-        const TokenCheck claims = read_claims_unverified(config_.token);
-        if (claims.error == TokenError::None) expires_at = claims.claims.expires_at_ms;
-      }
-      token_expires_at_ = expires_at;
-      ClientEvent event;
-      event.kind = ClientEvent::Kind::TokenRefreshed;
-      event.token = config_.token;
-      event.expires_at = expires_at;
-      events_.push_back(std::move(event));
-      schedule_refresh(now);
+    case MessageType::TokenRefresh:
+      handle_token_refresh(std::move(msg), now);
       break;
-    }
-    case MessageType::RefreshFailed: {
-      refresh_deadline_ = kNever;
-      ClientEvent event;
-      event.kind = ClientEvent::Kind::TokenExpiring;
-      event.expires_at = token_expires_at_;
-      event.code = msg.code;
-      event.reason = msg.reason;
-      events_.push_back(std::move(event));
+    case MessageType::RefreshFailed:
+      handle_refresh_failed(std::move(msg), now);
       break;
-    }
     case MessageType::PermissionDenied: {
       ClientEvent event;
       event.kind = ClientEvent::Kind::PermissionDenied;
-      if (msg.message_id != 0) event.message_id = sender_.handle_refused(msg.message_id);
+      // The server refuses a publish whose fan-out would not fit a frame with
+      // code too_large: for the host that is a size failure, not a permission.
+      const SendOutcome outcome = msg.code == "too_large" ? SendOutcome::TooLarge : SendOutcome::PermissionDenied;
+      if (msg.message_id != 0) event.message_id = sender_.handle_refused(msg.message_id, outcome);
       if (msg.action == channel_action_name(ChannelAction::Subscribe)) subscriptions_.erase(msg.channel);
       event.channel = std::move(msg.channel);
       event.action = std::move(msg.action);
@@ -308,7 +290,12 @@ void ClientSession::handle_message(Message&& msg, TimeMs now) {
       ClientEvent event;
       event.kind = msg.type == MessageType::Subscribed ? ClientEvent::Kind::Subscribed
                                                        : ClientEvent::Kind::Unsubscribed;
+      // An unsubscribed with a code is the server's doing (permission_revoked):
+      // the channel is no longer wanted, so a fresh session does not ask again.
+      if (msg.type == MessageType::Unsubscribed && !msg.code.empty()) subscriptions_.erase(msg.channel);
       event.channel = std::move(msg.channel);
+      event.code = std::move(msg.code);
+      event.reason = std::move(msg.reason);
       events_.push_back(std::move(event));
       break;
     }
@@ -324,48 +311,23 @@ void ClientSession::handle_message(Message&& msg, TimeMs now) {
   }
 }
 
-void ClientSession::handle_auth_success(Message&& msg, TimeMs now) {
-  const bool resumed = msg.resumed && !session_id_.empty() && msg.session == session_id_;
-  session_id_ = std::move(msg.session);
-  permissions_ = PermissionSet(msg.permissions);
-  permissions_known_ = true;
-  if (!resumed) receiver_.reset();
-  sender_.activate(resumed, msg.last_seq);
-  auth_deadline_ = kNever;
-  heartbeat_.start(now);
-  backoff_.on_connected(now);
-  if (msg.expires_at != 0) token_expires_at_ = msg.expires_at;
-  if (ever_authenticated_) ++counters_.reconnects;
-  ever_authenticated_ = true;
-
-  // Bring the server's subscriptions in line with what the host wants.
-  std::vector<PendingSubscription> ops;
-  ops.swap(offline_subscription_ops_);
-  set_state(ClientState::Ready, resumed);
-  if (resumed) {
-    for (const PendingSubscription& op : ops) send_subscription(op.type, op.channel);
-  } else {
-    for (const std::string& channel : subscriptions_) send_subscription(MessageType::Subscribe, channel);
-  }
-
-  ClientEvent event;
-  event.kind = ClientEvent::Kind::AuthOk;
-  event.permissions = std::move(msg.permissions);
-  event.user_id = std::move(msg.user_id);
-  event.session = session_id_;
-  event.expires_at = token_expires_at_;
-  event.resumed = resumed;
-  events_.push_back(std::move(event));
-  schedule_refresh(now);
-}
-
 void ClientSession::handle_channel(Message&& msg) {
-  if (inbound_paused_) {
-    ++(msg.require_ack ? counters_.deferred_reliable : counters_.dropped_unreliable);
+  if (!msg.require_ack) {
+    if (inbound_paused_) {
+      ++counters_.dropped_unreliable;
+    } else {
+      deliver(std::move(msg), false);
+    }
     return;
   }
-  if (!msg.require_ack) {
-    deliver(std::move(msg), false);
+  // Deferred: neither delivered, held nor acked; the server resends it. A
+  // pause leaves a gap, so until delivery has passed everything deferred,
+  // messages ahead of the gap are deferred too rather than held for
+  // reordering: the one filling the gap would release them all at once,
+  // far past the host's pending-event bound.
+  if (inbound_paused_ || (receiver_.delivered_up_to() < deferred_up_to_ && receiver_.would_buffer(msg))) {
+    ++counters_.deferred_reliable;
+    deferred_up_to_ = std::max(deferred_up_to_, msg.id);
     return;
   }
   const uint64_t duplicates_before = receiver_.duplicates();
@@ -387,15 +349,37 @@ void ClientSession::deliver(Message&& msg, bool reliable) {
   events_.push_back(std::move(event));
 }
 
-void ClientSession::handle_closed(uint16_t code, std::string_view reason, TimeMs now) {
+void ClientSession::handle_closed(uint16_t code, std::string_view reason, TimeMs now,
+                                  std::optional<CloseInitiator> initiator) {
   now_ = now;
   if (state_ != ClientState::Connecting && state_ != ClientState::Authenticating &&
       state_ != ClientState::Ready) {
     return;
   }
+  const bool authenticating = state_ == ClientState::Authenticating;
+  const bool was_open = state_ != ClientState::Connecting;  // frames went out
   connection_down();
-  const CloseInitiator who =
-      code == close_code::kAbnormal ? CloseInitiator::Transport : CloseInitiator::Remote;
+  const CloseInitiator who = initiator.value_or(
+      code == close_code::kAbnormal ? CloseInitiator::Transport : CloseInitiator::Remote);
+  if (code == close_code::kTooBig && who == CloseInitiator::Local) {
+    // Our own WebSocket layer refused a frame of the server's: that says
+    // nothing about the frames we send, so nothing of ours fails or shrinks.
+    emit_error("peer_frame_too_large", "the server sent a frame larger than the " +
+                                           std::to_string(config_.limits.max_frame_bytes) +
+                                           " bytes we accept; reconnecting");
+  } else if (code == close_code::kTooBig && was_open && learn_from_too_big_close()) {
+    if (authenticating) {
+      // Only auth went out: the token itself is over the server's limit, and
+      // reconnecting with it would loop. The host must supply another.
+      enter_unauthorized("token_too_large",
+                         "the server closed with 1009: the token is larger than it accepts",
+                         close_code::kTooBig);
+      drain_resolutions();
+      return;
+    }
+    // Messages that cannot fit resolved as TooLarge; the rest is resent.
+    drain_resolutions();
+  }
   if (code == close_code::kAuthFailed) {
     enter_unauthorized("auth_failed", reason);
   } else if (code == close_code::kTokenExpired) {
@@ -422,13 +406,9 @@ void ClientSession::handle_timeout(TimeMs now) {
   if (state_ == ClientState::Ready) {
     int64_t ping_timestamp = 0;
     switch (heartbeat_.handle_timeout(now, &ping_timestamp)) {
-      case Heartbeat::Action::SendPing: {
-        Message ping;
-        ping.type = MessageType::Ping;
-        ping.timestamp = ping_timestamp;
-        queue_control(ping);
+      case Heartbeat::Action::SendPing:
+        queue_ping(ping_timestamp);
         break;
-      }
       case Heartbeat::Action::LinkDead:
         close_transport(close_code::kHeartbeatTimeout, "heartbeat timeout");
         connection_down();
@@ -440,7 +420,12 @@ void ClientSession::handle_timeout(TimeMs now) {
   }
   if (state_ == ClientState::Ready) {
     sender_.handle_timeout(now);
-    if (now >= refresh_deadline_) {
+    if (now >= refresh_deadline_ && token_waiting_) {
+      // Moot: the host's newer token replaces the one that went unanswered.
+      refresh_deadline_ = kNever;
+      token_waiting_ = false;
+      send_refresh(now);
+    } else if (now >= refresh_deadline_) {
       refresh_deadline_ = kNever;
       ClientEvent event;
       event.kind = ClientEvent::Kind::TokenExpiring;
@@ -484,6 +469,10 @@ bool ClientSession::poll_transmit(std::string& frame) {
     }
   }
   if (!writer_.pop_frame(frame)) return false;
+  if (frame.size() > largest_frame_sent_) {
+    largest_frame_sent_ = frame.size();
+    largest_frame_was_batch_ = frame[0] == '[';
+  }
   ++counters_.frames_sent;
   counters_.bytes_sent += frame.size();
   return true;
@@ -538,6 +527,8 @@ void ClientSession::stop_connection_timers() {
   auth_deadline_ = kNever;
   refresh_at_ = kNever;
   refresh_deadline_ = kNever;
+  refresh_unanswered_ = 0;  // answers die with the connection
+  token_waiting_ = false;   // the next auth presents the newest token anyway
   heartbeat_.stop();
 }
 
@@ -563,41 +554,20 @@ void ClientSession::schedule_reconnect(uint16_t code, std::string_view reason, C
     return;
   }
   reconnect_delay_ = *delay;
-  reconnect_at_ = now + *delay;
+  reconnect_at_ = add_saturating(now, *delay);
   set_state(ClientState::Backoff);
-}
-
-void ClientSession::enter_unauthorized(std::string_view code, std::string_view reason) {
-  last_close_code_ = close_code::kAuthFailed;
-  last_close_reason_.assign(reason);
-  last_close_initiator_ = CloseInitiator::Remote;
-  ClientEvent event;
-  event.kind = ClientEvent::Kind::AuthFailed;
-  event.code.assign(code);
-  event.reason.assign(reason);
-  events_.push_back(std::move(event));
-  // Queued sends wait for set_token(); close() resolves them.
-  set_state(ClientState::Unauthorized);
-}
-
-void ClientSession::schedule_refresh(TimeMs now) {
-  refresh_at_ = kNever;
-  if (token_expires_at_ == 0 || state_ != ClientState::Ready) return;
-  refresh_at_ = std::max(now, to_local(token_expires_at_) - config_.refresh_lead_ms);
-}
-
-void ClientSession::send_refresh(TimeMs now) {
-  if (refresh_deadline_ != kNever) return;  // one refresh in flight at a time
-  Message refresh;
-  refresh.type = MessageType::RefreshToken;
-  refresh.token = config_.token;
-  queue_control(refresh);
-  refresh_deadline_ = now + config_.refresh_timeout_ms;
 }
 
 void ClientSession::queue_control(const Message& msg) {
   encode_message(msg, writer_.begin_message());
   writer_.commit_message();
+}
+
+void ClientSession::queue_ping(int64_t timestamp) {
+  Message ping;
+  ping.type = MessageType::Ping;
+  ping.timestamp = timestamp;
+  queue_control(ping);
 }
 
 void ClientSession::drain_resolutions() {

@@ -27,6 +27,7 @@
 
 namespace tether::core {
 
+// Every duration is at most kMaxDurationMs (7 days); validate() says so.
 struct ClientConfig {
   std::string token;
   BackoffConfig backoff;
@@ -84,12 +85,12 @@ struct ClientEvent {
     Acked,             // message_id: a reliable send was delivered
     SendFailed,        // message_id, outcome
     AuthOk,            // permissions, user_id, session, expires_at
-    AuthFailed,        // code, reason
-    TokenRefreshed,    // token, expires_at
+    AuthFailed,        // code, reason ("token_too_large": the server closed 1009 on our auth)
+    TokenRefreshed,    // token, expires_at, permissions (in force now, if the server listed them)
     TokenExpiring,     // expires_at: refresh failed; supply a token with set_token()
     PermissionDenied,  // channel, action, message_id (0 for subscribe), reason
     Subscribed,        // channel
-    Unsubscribed,      // channel
+    Unsubscribed,      // channel (+ code, reason when the server dropped it)
     Error,             // code, reason: malformed or unexpected input; the session carries on
   };
   Kind kind = Kind::Error;
@@ -129,7 +130,7 @@ enum class SendStatus : uint8_t {
   PermissionDenied,  // the server's permission set does not allow publishing here
   InvalidPayload,    // not valid JSON (or too deep, or invalid UTF-8)
   TooLarge,          // would not fit in one frame
-  InvalidChannel,    // empty channel name
+  InvalidChannel,    // empty, over kMaxChannelBytes, not UTF-8, or contains NUL
   WrongState,        // Closed or GaveUp: connect() first
 };
 
@@ -155,26 +156,37 @@ class ClientSession {
 
   // ---- commands -------------------------------------------------------
   // Starts connecting from Idle, Closed, GaveUp or Unauthorized (resetting
-  // the attempt counter). Ignored in other states.
+  // the attempt counter). Ignored in other states. After close() this is a
+  // new session: nothing is resumed, but the wanted subscriptions are sent again.
   void connect(TimeMs now);
   // Host close: never reconnects; pending reliable sends resolve as Closed.
+  // The session id and reliable receive state are forgotten (connect()
+  // starts over); the set of wanted subscriptions is kept.
   void close(TimeMs now, uint16_t code = close_code::kNormal, std::string_view reason = "");
-  // Skips a backoff wait (the host knows the network is back).
+  // Skips a backoff wait (the host knows the network is back) and restarts
+  // after GaveUp. In Ready it checks the link instead: a ping goes out at
+  // once (unless one is already outstanding), and no pong within the
+  // heartbeat timeout means the link is dead, closed 4000 and reconnected.
   void reconnect_now(TimeMs now);
   // Queues a channel message; `message_id` is the caller's unique id for a
   // reliable send (reported in Acked/SendFailed), ignored for unreliable ones.
+  // TooLarge if the encoded message exceeds frame_limit().
   SendStatus send(std::string_view channel, std::string_view json_data, bool reliable,
                   uint64_t message_id, TimeMs now);
   SendStatus subscribe(std::string_view channel, TimeMs now);
   SendStatus unsubscribe(std::string_view channel, TimeMs now);
   // A new token from the host: used for the next auth, presented to the
-  // server at once if Ready, and leaves Unauthorized by reconnecting.
+  // server if Ready (at once, or as soon as a refresh in flight is answered),
+  // and leaves Unauthorized by reconnecting.
   void set_token(std::string token, TimeMs now);
 
   // Backpressure from a host that stops draining events: while paused,
-  // reliable channel messages are neither delivered nor acked (the server
-  // retransmits them later) and unreliable ones are dropped and counted.
-  // Control traffic (pongs, acks, auth) flows as usual.
+  // reliable channel messages are neither delivered, held for reordering nor
+  // acked (the server retransmits them later) and unreliable ones are dropped
+  // and counted. After a pause, reliable messages ahead of the gap it left
+  // are deferred too until the gap fills, so the receiver never holds a
+  // backlog that one message would release at once. Control traffic (pongs,
+  // acks, auth) flows as usual.
   void set_inbound_paused(bool paused) { inbound_paused_ = paused; }
   bool inbound_paused() const { return inbound_paused_; }
 
@@ -182,8 +194,13 @@ class ClientSession {
   void handle_open(TimeMs now);
   void handle_text(std::string_view frame, TimeMs now);
   // The transport connection ended (never called for a connection the
-  // session itself asked to close through a Close action).
-  void handle_closed(uint16_t code, std::string_view reason, TimeMs now);
+  // session itself asked to close through a Close action). `initiator` is
+  // who ended it, as the transport saw; without it the session guesses from
+  // the code (1006: the transport, anything else: the remote). A 1009 we
+  // initiated (Local) means the server sent a frame over our limit: it is
+  // reported as Error "peer_frame_too_large" and we reconnect as usual.
+  void handle_closed(uint16_t code, std::string_view reason, TimeMs now,
+                     std::optional<CloseInitiator> initiator = std::nullopt);
   void handle_timeout(TimeMs now);
 
   // ---- outputs --------------------------------------------------------
@@ -202,6 +219,9 @@ class ClientSession {
   uint32_t attempts() const { return backoff_.attempts(); }
   bool permissions_known() const { return permissions_known_; }
   const PermissionSet& permissions() const { return permissions_; }
+  // The largest frame that may go to the peer: our own limit, lowered to
+  // what the peer advertised in auth_success or revealed by closing 1009.
+  size_t frame_limit() const;
 
  private:
   struct PendingSubscription {
@@ -215,19 +235,29 @@ class ClientSession {
   void stop_connection_timers();
   void connection_down();
   void schedule_reconnect(uint16_t code, std::string_view reason, CloseInitiator who, TimeMs now);
-  void enter_unauthorized(std::string_view code, std::string_view reason);
+  void enter_unauthorized(std::string_view code, std::string_view reason,
+                          uint16_t close_code = close_code::kAuthFailed);
   void handle_message(Message&& msg, TimeMs now);
   void handle_auth_success(Message&& msg, TimeMs now);
+  void handle_token_refresh(Message&& msg, TimeMs now);
+  void handle_refresh_failed(Message&& msg, TimeMs now);
+  bool refresh_answer_is_current(TimeMs now);
+  // Frame limits (client_session_limits.cpp).
+  void learn_peer_limits(const Message& auth_success);
+  bool learn_from_too_big_close();
+  void apply_frame_limits();
+  bool fits_in_frame(std::string_view channel, size_t data_bytes) const;
   void handle_channel(Message&& msg);
   void deliver(Message&& msg, bool reliable);
   void send_subscription(MessageType type, std::string_view channel);
   void schedule_refresh(TimeMs now);
   void send_refresh(TimeMs now);
   void queue_control(const Message& msg);
+  void queue_ping(int64_t timestamp);
   void drain_resolutions();
   void emit_error(std::string_view code, std::string_view reason);
-  int64_t unix_now(TimeMs now) const { return now + config_.wall_clock_offset_ms; }
-  TimeMs to_local(int64_t unix_ms) const { return unix_ms - config_.wall_clock_offset_ms; }
+  int64_t unix_now(TimeMs now) const { return add_saturating(now, config_.wall_clock_offset_ms); }
+  TimeMs to_local(int64_t unix_ms) const { return sub_saturating(unix_ms, config_.wall_clock_offset_ms); }
 
   ClientConfig config_;
   ClientState state_ = ClientState::Idle;
@@ -240,6 +270,7 @@ class ClientSession {
   bool permissions_known_ = false;
   bool ever_authenticated_ = false;
   bool inbound_paused_ = false;
+  uint64_t deferred_up_to_ = 0;  // highest reliable sequence deferred (not taken in) this session
 
   std::string session_id_;               // from auth_success, presented to resume
   std::set<std::string> subscriptions_;  // wanted channels, re-sent on a fresh session
@@ -252,10 +283,20 @@ class ClientSession {
   TimeMs now_ = 0;                      // latest time seen, for poll_transmit
   TimeMs refresh_at_ = kNever;
   TimeMs refresh_deadline_ = kNever;    // refresh in flight until this time
+  uint32_t refresh_unanswered_ = 0;     // refresh_tokens sent on this connection, not yet answered
+  bool token_waiting_ = false;          // set_token() during a refresh: present it after the answer
   int64_t token_expires_at_ = 0;        // Unix ms, 0 = unknown
   CloseInitiator last_close_initiator_ = CloseInitiator::Local;
   uint16_t last_close_code_ = 0;
   std::string last_close_reason_;
+
+  // What the peer accepts (0 = unknown: our own limits apply).
+  size_t peer_max_frame_ = 0;      // advertised, or learned from a 1009 close
+  bool peer_frame_advertised_ = false;
+  size_t peer_max_batch_ = 0;
+  size_t batch_budget_ = 0;        // after a 1009 on a batch: frames of several messages stay below this
+  size_t largest_frame_sent_ = 0;  // on the current connection
+  bool largest_frame_was_batch_ = false;
 
   std::deque<TransportAction> actions_;
   // A vector drained by index: events are large, and a deque would allocate

@@ -1,6 +1,7 @@
 #include "core/codec.h"
 
 #include <rapidjson/allocators.h>
+#include <rapidjson/encodings.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
@@ -11,6 +12,8 @@
 #include <cstddef>
 #include <cstring>
 #include <iterator>
+
+#include "core/json_numbers.h"
 
 namespace tether::core {
 namespace {
@@ -147,6 +150,13 @@ bool has_lone_surrogate(const char* str, size_t length) {
   return false;
 }
 
+// An output stream for validators that only need the verdict.
+struct DiscardStream {
+  using Ch = char;
+  void Put(char) {}
+  void Flush() {}
+};
+
 bool is_json_whitespace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 // StopWhenDone ends at the root value, so anything but whitespace after it
@@ -175,7 +185,7 @@ CodecError map_parse_error(rapidjson::ParseErrorCode code) {
 enum class Field : uint8_t {
   Type, Channel, Data, Timestamp, Id, RequireAck, Base, MessageId, UpTo, Token,
   NewToken, Session, LastSeq, Window, Permissions, Resumed, ExpiresAt, UserId,
-  Reason, Code, Action, Unknown,
+  Reason, Code, Action, MaxFrame, MaxBatch, Unknown,
 };
 enum class FieldKind : uint8_t { String, Uint64, Uint32, Int64, Bool, StringArray, AnyJson };
 
@@ -195,7 +205,8 @@ constexpr FieldSpec kFields[] = {
     {"permissions", FieldKind::StringArray}, {"resumed", FieldKind::Bool},
     {"expiresAt", FieldKind::Int64},  {"userId", FieldKind::String},
     {"reason", FieldKind::String},    {"code", FieldKind::String},
-    {"action", FieldKind::String},
+    {"action", FieldKind::String},    {"maxFrame", FieldKind::Uint64},
+    {"maxBatch", FieldKind::Uint32},
 };
 static_assert(std::size(kFields) == static_cast<size_t>(Field::Unknown));
 
@@ -235,10 +246,12 @@ FieldSet fields_of(MessageType type) {
       return bit(Field::Channel) | bit(Field::Data) | bit(Field::Timestamp) | bit(Field::Id) |
              bit(Field::RequireAck) | bit(Field::Base);
     case MessageType::Auth:
-      return bit(Field::Token) | bit(Field::Session) | bit(Field::LastSeq) | bit(Field::Window);
+      return bit(Field::Token) | bit(Field::Session) | bit(Field::LastSeq) | bit(Field::Window) |
+             bit(Field::MaxFrame);
     case MessageType::AuthSuccess:
       return bit(Field::Permissions) | bit(Field::Session) | bit(Field::Resumed) |
-             bit(Field::LastSeq) | bit(Field::ExpiresAt) | bit(Field::UserId) | bit(Field::Window);
+             bit(Field::LastSeq) | bit(Field::ExpiresAt) | bit(Field::UserId) | bit(Field::Window) |
+             bit(Field::MaxFrame) | bit(Field::MaxBatch);
     case MessageType::Ping:
     case MessageType::Pong:
       return bit(Field::Timestamp);
@@ -247,14 +260,15 @@ FieldSet fields_of(MessageType type) {
     case MessageType::RefreshToken:
       return bit(Field::Token);
     case MessageType::TokenRefresh:
-      return bit(Field::NewToken) | bit(Field::ExpiresAt);
+      return bit(Field::NewToken) | bit(Field::ExpiresAt) | bit(Field::Permissions);
     case MessageType::PermissionDenied:
       return bit(Field::Channel) | bit(Field::Action) | bit(Field::MessageId) | reasons;
     case MessageType::Subscribe:
     case MessageType::Unsubscribe:
     case MessageType::Subscribed:
-    case MessageType::Unsubscribed:
       return bit(Field::Channel);
+    case MessageType::Unsubscribed:  // code, reason: the server dropped it (permission_revoked)
+      return bit(Field::Channel) | reasons;
     case MessageType::AuthFailed:
     case MessageType::RefreshFailed:
     case MessageType::Error:
@@ -263,8 +277,9 @@ FieldSet fields_of(MessageType type) {
   return 0;
 }
 
-// The required field that is absent (zero/empty means absent), or Unknown.
-Field missing_field(const Message& m) {
+// The required field that is absent (zero/empty means absent, except for a
+// ping's opaque timestamp: `seen` says whether it was there), or Unknown.
+Field missing_field(const Message& m, FieldSet seen) {
   switch (m.type) {
     case MessageType::Channel:
       if (m.channel.empty()) return Field::Channel;
@@ -280,7 +295,7 @@ Field missing_field(const Message& m) {
       return m.session.empty() ? Field::Session : Field::Unknown;
     case MessageType::Ping:
     case MessageType::Pong:
-      return m.timestamp == 0 ? Field::Timestamp : Field::Unknown;
+      return (seen & bit(Field::Timestamp)) == 0 ? Field::Timestamp : Field::Unknown;
     case MessageType::Ack:
       return m.message_id == 0 && m.up_to == 0 ? Field::MessageId : Field::Unknown;
     case MessageType::Subscribe:
@@ -326,12 +341,22 @@ class FrameHandler
       : limits_(limits), out_(out), issues_(issues), data_writer_(writer_arena, 8) {}
 
   CodecError raised() const { return frame_error_; }
+  void set_stream(const rapidjson::MemoryStream* stream) { stream_ = stream; }
+  // The frame being parsed is a masked copy of `original` (json_numbers.h):
+  // every number's text comes from the original, at the same offset.
+  void read_numbers_from(std::string_view original) { original_ = original; }
 
   // --- SAX events
   bool Null() { return on_scalar({Scalar::Null, false, {}}); }
   bool Bool(bool b) { return on_scalar({Scalar::Bool, b, {}}); }
   bool RawNumber(const char* str, rapidjson::SizeType length, bool) {
-    return on_scalar({Scalar::Number, false, {str, length}});
+    std::string_view text(str, length);
+    if (original_.data() != nullptr && stream_ != nullptr && stream_->Tell() >= length) {
+      // The reader has just consumed the number, so it started `length` back.
+      const std::string_view real = number_token_at(original_, stream_->Tell() - length);
+      if (!real.empty()) text = real;
+    }
+    return on_scalar({Scalar::Number, false, text});
   }
   bool String(const char* str, rapidjson::SizeType length, bool) {
     if (has_lone_surrogate(str, length)) return fail(CodecError::InvalidUtf8);
@@ -534,7 +559,8 @@ class FrameHandler
         return value.kind == Scalar::Number &&
                parse_integer(value.text, f == Field::Timestamp ? m.timestamp : m.expires_at);
       case FieldKind::Uint32:
-        return value.kind == Scalar::Number && parse_integer(value.text, m.window);
+        return value.kind == Scalar::Number &&
+               parse_integer(value.text, f == Field::Window ? m.window : m.max_batch);
       case FieldKind::Bool:
         if (value.kind != Scalar::Bool) return false;
         (f == Field::RequireAck ? m.require_ack : m.resumed) = value.boolean;
@@ -566,6 +592,7 @@ class FrameHandler
       case Field::Base: return m.base;
       case Field::MessageId: return m.message_id;
       case Field::UpTo: return m.up_to;
+      case Field::MaxFrame: return m.max_frame;
       default: return m.last_seq;
     }
   }
@@ -592,6 +619,8 @@ class FrameHandler
       case Field::Reason: m.reason.clear(); break;
       case Field::Code: m.code.clear(); break;
       case Field::Action: m.action.clear(); break;
+      case Field::MaxFrame: m.max_frame = 0; break;
+      case Field::MaxBatch: m.max_batch = 0; break;
       case Field::Type:
       case Field::NewToken:
       case Field::Unknown: break;
@@ -614,7 +643,8 @@ class FrameHandler
       clear_field(lowest(extra), m);
     }
     if (type == MessageType::TokenRefresh) m.token = std::move(new_token_);
-    if (const Field missing = missing_field(m); missing != Field::Unknown) {
+    m.has_permissions = (seen_ & carried & bit(Field::Permissions)) != 0;
+    if (const Field missing = missing_field(m, seen_); missing != Field::Unknown) {
       return drop_message(CodecError::MissingField, key_of(missing));
     }
   }
@@ -638,6 +668,8 @@ class FrameHandler
   std::vector<Message>& out_;
   std::vector<DecodeIssue>& issues_;
   CodecError frame_error_ = CodecError::None;
+  const rapidjson::MemoryStream* stream_ = nullptr;
+  std::string_view original_;  // set when parsing a masked copy
 
   unsigned depth_ = 0;           // open objects/arrays
   unsigned envelope_depth_ = 1;  // depth of message objects: 1 alone, 2 in a batch
@@ -660,6 +692,7 @@ class FrameHandler
 class DepthHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DepthHandler> {
  public:
   explicit DepthHandler(unsigned max_depth) : max_depth_(max_depth) {}
+  void set_stream(const rapidjson::MemoryStream*) {}
   bool Default() { return true; }
   bool String(const char* str, rapidjson::SizeType length, bool) {
     return check_string(str, length);
@@ -694,13 +727,20 @@ class DepthHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Dept
   CodecError error_ = CodecError::None;
 };
 
-// Parses `text` with `handler`; returns the error and, if asked, where and why.
+// Parses `text` with `handler`; returns the error and, if asked, where and
+// why. `number_too_big` (if given) tells whether RapidJSON refused a number
+// as out of range: valid JSON that json_numbers.h makes parseable.
 template <typename Handler>
-CodecError parse_json(std::string_view text, Handler& handler, std::string* detail) {
+CodecError parse_json(std::string_view text, Handler& handler, std::string* detail,
+                      bool* number_too_big = nullptr) {
   InlineArena<1024> arena;
   rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, Arena> reader(arena.get(), 256);
   rapidjson::MemoryStream stream(text.data(), text.size());
+  handler.set_stream(&stream);
   const rapidjson::ParseResult result = reader.Parse<kParseFlags>(stream, handler);
+  if (number_too_big) {
+    *number_too_big = result.Code() == rapidjson::kParseErrorNumberTooBig && handler.raised() == CodecError::None;
+  }
   if (result.IsError()) {
     const CodecError raised = handler.raised();
     const CodecError error = raised != CodecError::None ? raised : map_parse_error(result.Code());
@@ -771,6 +811,15 @@ void write_channel_fields(AppendWriter& w, std::string_view channel, std::string
   write_integer(w, "base", base);
 }
 
+// `always`: write even an empty list, where empty and absent differ.
+void write_permissions(AppendWriter& w, const std::vector<std::string>& permissions, bool always) {
+  if (permissions.empty() && !always) return;
+  w.plain_string("permissions");
+  w.StartArray();
+  for (const std::string& p : permissions) w.string(p);
+  w.EndArray();
+}
+
 void write_reasons(AppendWriter& w, const Message& m) {
   write_string(w, "reason", m.reason);
   write_string(w, "code", m.code);
@@ -786,26 +835,24 @@ void write_fields(AppendWriter& w, const Message& m) {
       write_string(w, "session", m.session);
       write_integer(w, "lastSeq", m.last_seq);
       write_integer(w, "window", m.window);
+      write_integer(w, "maxFrame", m.max_frame);
       return;
     case MessageType::AuthSuccess:
       write_string(w, "session", m.session);
       write_string(w, "userId", m.user_id);
-      if (!m.permissions.empty()) {
-        w.plain_string("permissions");
-        w.StartArray();
-        for (const std::string& p : m.permissions) {
-          w.string(p);
-        }
-        w.EndArray();
-      }
+      write_permissions(w, m.permissions, false);
       write_true(w, "resumed", m.resumed);
       write_integer(w, "lastSeq", m.last_seq);
       write_integer(w, "expiresAt", m.expires_at);
       write_integer(w, "window", m.window);
+      write_integer(w, "maxFrame", m.max_frame);
+      write_integer(w, "maxBatch", m.max_batch);
       return;
     case MessageType::Ping:
     case MessageType::Pong:
-      write_integer(w, "timestamp", m.timestamp);
+      // Opaque and echoed as it came: 0 is a value here, not an absence.
+      w.plain_string("timestamp");
+      w.integer(m.timestamp);
       return;
     case MessageType::Ack:
       write_integer(w, "messageId", m.message_id);
@@ -817,6 +864,7 @@ void write_fields(AppendWriter& w, const Message& m) {
     case MessageType::TokenRefresh:
       write_string(w, "newToken", m.token);
       write_integer(w, "expiresAt", m.expires_at);
+      write_permissions(w, m.permissions, m.has_permissions);
       return;
     case MessageType::PermissionDenied:
       write_string(w, "channel", m.channel);
@@ -827,8 +875,11 @@ void write_fields(AppendWriter& w, const Message& m) {
     case MessageType::Subscribe:
     case MessageType::Unsubscribe:
     case MessageType::Subscribed:
+      write_string(w, "channel", m.channel);
+      return;
     case MessageType::Unsubscribed:
       write_string(w, "channel", m.channel);
+      write_reasons(w, m);
       return;
     case MessageType::AuthFailed:
     case MessageType::RefreshFailed:
@@ -857,6 +908,31 @@ const char* codec_error_name(CodecError error) noexcept {
   return "unknown_error";
 }
 
+bool is_valid_channel(std::string_view channel) noexcept {
+  if (channel.empty() || channel.size() > kMaxChannelBytes) return false;
+  if (channel.find('\0') != std::string_view::npos) return false;
+  // RapidJSON's validator rejects overlong forms, surrogates and truncated
+  // sequences; the memory stream reads NUL past the end, which no tail matches.
+  rapidjson::MemoryStream stream(channel.data(), channel.size());
+  DiscardStream discard;
+  while (stream.Tell() < channel.size()) {
+    if (!rapidjson::UTF8<>::Validate(stream, discard)) return false;
+  }
+  return true;
+}
+
+size_t channel_message_bound(std::string_view channel, size_t data_bytes) noexcept {
+  // {"channel":"","data":,"timestamp":,"id":,"requireAck":true,"base":} is 67
+  // bytes; three integers of at most 20 digits each; data is never empty.
+  constexpr size_t kFixed = 67 + 3 * 20;
+  size_t escaped = 0;
+  for (const char c : channel) {
+    const auto byte = static_cast<unsigned char>(c);
+    escaped += byte < 0x20 ? 6 : (c == '"' || c == '\\') ? 2 : 1;  // \u00XX, \" or the byte
+  }
+  return kFixed + escaped + std::max<size_t>(data_bytes, 4);  // empty data is written as null
+}
+
 CodecError decode_frame(std::string_view frame, const CodecLimits& limits,
                         std::vector<Message>& out, std::vector<DecodeIssue>& issues) noexcept {
   const size_t out_before = out.size();
@@ -870,7 +946,17 @@ CodecError decode_frame(std::string_view frame, const CodecLimits& limits,
     } else {
       InlineArena<512> writer_arena;
       FrameHandler handler(limits, out, issues, writer_arena.get());
-      error = parse_json(frame, handler, &detail);
+      bool number_too_big = false;
+      error = parse_json(frame, handler, &detail, &number_too_big);
+      std::string masked;
+      if (number_too_big && mask_wide_numbers(frame, masked)) {
+        out.erase(out.begin() + static_cast<std::ptrdiff_t>(out_before), out.end());
+        issues.erase(issues.begin() + static_cast<std::ptrdiff_t>(issues_before), issues.end());
+        InlineArena<512> retry_arena;
+        FrameHandler retry(limits, out, issues, retry_arena.get());
+        retry.read_numbers_from(frame);
+        error = parse_json(masked, retry, &detail);
+      }
     }
   } catch (...) {  // out of memory: the frame was too large for us after all
     error = CodecError::TooLarge;
@@ -929,7 +1015,12 @@ CodecError validate_json_payload(std::string_view json, const CodecLimits& limit
   if (json.size() > limits.max_frame_bytes) return CodecError::TooLarge;
   try {
     DepthHandler handler(limits.max_depth);
-    return parse_json(json, handler, nullptr);
+    bool number_too_big = false;
+    const CodecError error = parse_json(json, handler, nullptr, &number_too_big);
+    std::string masked;
+    if (!number_too_big || !mask_wide_numbers(json, masked)) return error;
+    DepthHandler retry(limits.max_depth);  // numbers do not matter here
+    return parse_json(masked, retry, nullptr);
   } catch (...) {
     return CodecError::TooLarge;
   }

@@ -34,6 +34,19 @@ enum class CodecError : uint8_t {
 // Stable snake_case name: "none", "too_large", "malformed", ...
 const char* codec_error_name(CodecError error) noexcept;
 
+// The longest channel name, in bytes, this implementation accepts to send
+// (docs/PROTOCOL.md section 5).
+constexpr size_t kMaxChannelBytes = 256;
+
+// A channel name a client may send: 1..kMaxChannelBytes bytes of valid UTF-8
+// without NUL.
+bool is_valid_channel(std::string_view channel) noexcept;
+
+// An upper bound on the size of the channel message encode_channel_message
+// writes for `channel` and `data_bytes` of payload, whatever its timestamp,
+// sequence and base: whether it can fit in a frame.
+size_t channel_message_bound(std::string_view channel, size_t data_bytes) noexcept;
+
 struct CodecLimits {
   size_t max_frame_bytes = 1 << 20;
   // Deepest nesting of any value inside a message, e.g. its "data"; the

@@ -6,7 +6,10 @@ namespace tether::core {
 
 void FrameWriter::commit_message() {
   // Two bytes for the brackets of a batch, one for the separating comma.
-  if (open_count_ > 0 && open_frame_.size() + scratch_.size() + 3 > max_frame_bytes_) close_open_frame();
+  if (open_count_ > 0 && (open_count_ >= max_batch_ ||
+                          open_frame_.size() + scratch_.size() + 3 > max_frame_bytes_)) {
+    close_open_frame();
+  }
   if (open_count_ == 0) {
     open_frame_.assign(scratch_);
   } else {

@@ -1,7 +1,9 @@
 #pragma once
 // Batching: messages produced in one turn share WebSocket frames. One message
 // goes out as a bare JSON object; several as a JSON array, split so that no
-// frame exceeds the size limit.
+// frame exceeds the byte limit or holds more than the element limit (both the
+// peer's: a batch over either is refused whole). A single message larger than
+// the byte limit still goes out, alone; callers check sizes before queueing.
 #include <cstddef>
 #include <deque>
 #include <string>
@@ -10,7 +12,20 @@ namespace tether::core {
 
 class FrameWriter {
  public:
-  explicit FrameWriter(size_t max_frame_bytes) : max_frame_bytes_(max_frame_bytes) {}
+  // The protocol's batch limit (docs/PROTOCOL.md section 2).
+  static constexpr size_t kProtocolMaxBatch = 4096;
+
+  explicit FrameWriter(size_t max_frame_bytes, size_t max_batch = kProtocolMaxBatch)
+      : max_frame_bytes_(max_frame_bytes), max_batch_(max_batch == 0 ? 1 : max_batch) {}
+
+  // New limits (the peer advertised or revealed its own); they apply from
+  // the next committed message on.
+  void set_limits(size_t max_frame_bytes, size_t max_batch) {
+    max_frame_bytes_ = max_frame_bytes;
+    max_batch_ = max_batch == 0 ? 1 : max_batch;
+  }
+  size_t max_frame_bytes() const { return max_frame_bytes_; }
+  size_t max_batch() const { return max_batch_; }
 
   // Encode one message into this buffer (it is cleared for you), then commit().
   std::string& begin_message() {
@@ -27,6 +42,7 @@ class FrameWriter {
   void close_open_frame();
 
   size_t max_frame_bytes_;
+  size_t max_batch_;
   std::string scratch_;
   std::string open_frame_;     // frame being filled
   size_t open_count_ = 0;      // messages in open_frame_

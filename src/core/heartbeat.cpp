@@ -9,6 +9,7 @@ const char* validate(const HeartbeatConfig& c) {
   if (c.interval_ms <= 0) return "heartbeat interval must be > 0";
   if (c.timeout_ms <= 0) return "heartbeat timeout must be > 0";
   if (c.timeout_ms >= c.interval_ms) return "heartbeat timeout must be < heartbeat interval";
+  if (c.interval_ms > kMaxDurationMs) return "heartbeat interval must be <= 604800000 ms (7 days)";
   return nullptr;
 }
 
@@ -27,7 +28,7 @@ void RttEstimator::add_sample(TimeMs rtt) {
 }
 
 void Heartbeat::start(TimeMs now) {
-  next_ping_ = now + config_.interval_ms;
+  next_ping_ = add_saturating(now, config_.interval_ms);
   pong_deadline_ = kNever;
   outstanding_ping_ = 0;
 }
@@ -46,19 +47,29 @@ Heartbeat::Action Heartbeat::handle_timeout(TimeMs now, int64_t* ping_timestamp)
     return Action::LinkDead;
   }
   if (now >= next_ping_) {
-    // Timestamps are never 0 on the wire (0 means "absent").
-    outstanding_ping_ = std::max<int64_t>(now, 1);
-    *ping_timestamp = outstanding_ping_;
-    pong_deadline_ = now + config_.timeout_ms;
-    next_ping_ = now + config_.interval_ms;
+    send_ping(now, ping_timestamp);
     return Action::SendPing;
   }
   return Action::None;
 }
 
+bool Heartbeat::probe(TimeMs now, int64_t* ping_timestamp) {
+  if (!running() || outstanding_ping_ != 0) return false;
+  send_ping(now, ping_timestamp);
+  return true;
+}
+
+void Heartbeat::send_ping(TimeMs now, int64_t* ping_timestamp) {
+  // Timestamps are never 0 on the wire (0 means "absent").
+  outstanding_ping_ = std::max<int64_t>(now, 1);
+  *ping_timestamp = outstanding_ping_;
+  pong_deadline_ = add_saturating(now, config_.timeout_ms);
+  next_ping_ = add_saturating(now, config_.interval_ms);
+}
+
 bool Heartbeat::handle_pong(int64_t echoed_timestamp, TimeMs now) {
   if (outstanding_ping_ == 0 || echoed_timestamp != outstanding_ping_) return false;
-  rtt_.add_sample(now - outstanding_ping_);
+  rtt_.add_sample(sub_saturating(now, outstanding_ping_));
   outstanding_ping_ = 0;
   pong_deadline_ = kNever;
   return true;

@@ -7,6 +7,7 @@
 
 namespace tether::core {
 
+// Durations are at most kMaxDurationMs (7 days).
 struct HeartbeatConfig {
   TimeMs interval_ms = 15000;
   TimeMs timeout_ms = 5000;  // must be < interval_ms, so at most one ping is outstanding
@@ -46,6 +47,12 @@ class Heartbeat {
   TimeMs next_timeout() const;
   // SendPing sets *ping_timestamp to the value to put in the ping.
   Action handle_timeout(TimeMs now, int64_t* ping_timestamp);
+  // A link check now (the host suspects the link, e.g. after the app was
+  // suspended): returns true and sets *ping_timestamp if a ping should go out
+  // at once; false if one is already outstanding or the heartbeat is stopped.
+  // No pong within the timeout then means LinkDead, as for any ping.
+  bool probe(TimeMs now, int64_t* ping_timestamp);
+  bool ping_outstanding() const { return outstanding_ping_ != 0; }
   // Returns true when the pong answers the outstanding ping (and records RTT);
   // stale or unsolicited pongs are ignored.
   bool handle_pong(int64_t echoed_timestamp, TimeMs now);
@@ -53,6 +60,8 @@ class Heartbeat {
   const RttEstimator& rtt() const { return rtt_; }
 
  private:
+  void send_ping(TimeMs now, int64_t* ping_timestamp);
+
   HeartbeatConfig config_;
   RttEstimator rtt_;
   TimeMs next_ping_ = kNever;

@@ -49,20 +49,26 @@ struct Message {
   uint64_t message_id = 0;
   uint64_t up_to = 0;
 
-  // Auth: "token", optional resume ("session" + "lastSeq") and "window".
+  // Auth: "token", optional resume ("session" + "lastSeq"), "window" and "maxFrame".
   // RefreshToken: "token". TokenRefresh: "newToken" (stored in `token`), "expiresAt".
   std::string token;
   std::string session;     // "session": opaque session id
   uint64_t last_seq = 0;   // "lastSeq": highest contiguous sequence the sender delivered to its app
   uint32_t window = 0;     // "window": how far past lastSeq the sender accepts out-of-order ids
 
-  // AuthSuccess: "permissions", "session", "resumed", "lastSeq", "expiresAt", "userId", "window".
+  // AuthSuccess: "permissions", "session", "resumed", "lastSeq", "expiresAt", "userId", "window",
+  // "maxFrame", "maxBatch". TokenRefresh: "permissions" too.
   std::vector<std::string> permissions;
+  // TokenRefresh: "permissions" was present. There an empty list means "no
+  // permissions" while an absent one means a v1 server did not say.
+  bool has_permissions = false;
   bool resumed = false;    // "resumed"
   int64_t expires_at = 0;  // "expiresAt": token expiry, Unix ms
   std::string user_id;     // "userId"
+  uint64_t max_frame = 0;  // "maxFrame": the largest frame, in bytes, the sender accepts
+  uint32_t max_batch = 0;  // "maxBatch": the most messages per batch the sender accepts
 
-  // AuthFailed, RefreshFailed, PermissionDenied, Error: "reason" (human text),
+  // AuthFailed, RefreshFailed, PermissionDenied, Error, Unsubscribed: "reason" (human text),
   // "code" (stable machine string, e.g. "token_expired"). PermissionDenied: "action".
   std::string reason;
   std::string code;

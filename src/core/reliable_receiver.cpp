@@ -9,6 +9,7 @@ ReliableReceiver::Verdict ReliableReceiver::accept(Message&& msg, std::vector<Me
   // so neither do we: hand over what we hold below it and move past the gap.
   if (msg.base > delivered_up_to_ + 1) {
     while (!buffer_.empty() && buffer_.begin()->first < msg.base) {
+      buffered_bytes_ -= bytes_of(buffer_.begin()->second);
       ready.push_back(std::move(buffer_.begin()->second));
       buffer_.erase(buffer_.begin());
     }
@@ -32,14 +33,24 @@ ReliableReceiver::Verdict ReliableReceiver::accept(Message&& msg, std::vector<Me
     drain_contiguous(ready);
     verdict = Verdict::Delivered;
   } else {
+    buffered_bytes_ += bytes_of(msg);
     buffer_.emplace(seq, std::move(msg));
     verdict = Verdict::Buffered;
   }
   return verdict;
 }
 
+bool ReliableReceiver::would_buffer(const Message& msg) const {
+  // Where delivery would stand after accept() applied the message's base.
+  uint64_t delivered = msg.base > delivered_up_to_ + 1 ? msg.base - 1 : delivered_up_to_;
+  while (buffer_.count(delivered + 1) != 0) ++delivered;
+  const uint64_t seq = msg.id;
+  return seq > delivered + 1 && seq - delivered <= window_ && buffer_.count(seq) == 0;
+}
+
 void ReliableReceiver::drain_contiguous(std::vector<Message>& ready) {
   while (!buffer_.empty() && buffer_.begin()->first == delivered_up_to_ + 1) {
+    buffered_bytes_ -= bytes_of(buffer_.begin()->second);
     ready.push_back(std::move(buffer_.begin()->second));
     buffer_.erase(buffer_.begin());
     ++delivered_up_to_;
@@ -49,6 +60,7 @@ void ReliableReceiver::drain_contiguous(std::vector<Message>& ready) {
 void ReliableReceiver::reset() {
   delivered_up_to_ = 0;
   buffer_.clear();
+  buffered_bytes_ = 0;
   ack_due_ = false;
 }
 

@@ -91,6 +91,20 @@ class SimPair {
   double drop_rate = 0;         // probability a frame in flight is lost
   bool network_down = false;    // new connects fail after latency_ms
   TimeMs now = kStart;
+  // The server's WebSocket layer: a client frame larger than this (0 = no
+  // limit) closes the connection with 1009 before the session sees it.
+  size_t server_ws_max_frame = 0;
+  // false: the server omits maxFrame/maxBatch from auth_success, as a
+  // server from before they were added would.
+  bool server_advertises_limits = true;
+  uint64_t too_big_closes = 0;
+  // The client's WebSocket layer: a server frame larger than this (0 = no
+  // limit) is refused; the client closes with 1009 (initiator Local).
+  size_t client_ws_max_frame = 0;
+  uint64_t client_too_big_closes = 0;
+  // false: the client omits maxFrame from auth, as a client from before it
+  // was added would.
+  bool client_advertises_limits = true;
 
   // Both ends see an abnormal close (1006) at once; frames in flight are lost.
   void cut() {
@@ -266,6 +280,7 @@ class SimPair {
     if (auto* c = current()) {
       while (client.poll_transmit(frame)) {
         progressed = true;
+        if (!client_advertises_limits) strip_client_limits(frame);
         push_frame(*c, c->to_server, std::move(frame));
       }
     } else {
@@ -276,6 +291,7 @@ class SimPair {
       if (!c.server || c.server_gone) continue;
       while (c.server->poll_transmit(frame, now)) {
         progressed = true;
+        if (!server_advertises_limits) strip_advertised_limits(frame);
         if (!c.client_gone) push_frame(c, c.to_client, std::move(frame));
       }
       TransportAction action;
@@ -300,6 +316,11 @@ class SimPair {
         if (c.server_gone) continue;
         if (f.is_close) {
           close_server_side(c);
+        } else if (server_ws_max_frame != 0 && f.text.size() > server_ws_max_frame) {
+          ++too_big_closes;
+          c.to_server.clear();
+          if (!c.client_gone) c.to_client.push_back({now + latency_ms, {}, true, close_code::kTooBig});
+          close_server_side(c);
         } else {
           c.server->handle_text(f.text, now);
         }
@@ -313,6 +334,13 @@ class SimPair {
           c.client_gone = true;
           current_ = 0;
           client.handle_closed(f.code, "closed by server", now);
+        } else if (client_ws_max_frame != 0 && f.text.size() > client_ws_max_frame) {
+          ++client_too_big_closes;
+          c.to_client.clear();
+          c.client_gone = true;
+          current_ = 0;
+          if (!c.blackholed) c.to_server.push_back({now + latency_ms, {}, true, close_code::kTooBig});
+          client.handle_closed(close_code::kTooBig, "frame too big", now, CloseInitiator::Local);
         } else {
           client.handle_text(f.text, now);
         }
@@ -358,6 +386,35 @@ class SimPair {
       const bool finished = c.server_gone && c.client_gone && c.to_server.empty() && c.to_client.empty();
       it = finished ? connections_.erase(it) : std::next(it);
     }
+  }
+
+  static void strip_advertised_limits(std::string& frame) {
+    std::vector<Message> messages;
+    std::vector<DecodeIssue> issues;
+    CodecLimits limits;
+    limits.max_frame_bytes = frame.size();
+    if (decode_frame(frame, limits, messages, issues) != CodecError::None || messages.size() != 1 ||
+        messages[0].type != MessageType::AuthSuccess) {
+      return;
+    }
+    messages[0].max_frame = 0;
+    messages[0].max_batch = 0;
+    frame.clear();
+    encode_message(messages[0], frame);
+  }
+
+  static void strip_client_limits(std::string& frame) {
+    std::vector<Message> messages;
+    std::vector<DecodeIssue> issues;
+    CodecLimits limits;
+    limits.max_frame_bytes = frame.size();
+    if (decode_frame(frame, limits, messages, issues) != CodecError::None || messages.size() != 1 ||
+        messages[0].type != MessageType::Auth) {
+      return;
+    }
+    messages[0].max_frame = 0;
+    frame.clear();
+    encode_message(messages[0], frame);
   }
 
   void close_server_side(Connection& c) {

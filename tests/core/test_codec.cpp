@@ -383,7 +383,7 @@ TEST_CASE("frame-level errors reject the whole frame", "[core][codec]") {
       {R"({"type":"ping",})", CodecError::Malformed},
       {R"({type:"ping"})", CodecError::Malformed},
       {R"({"channel":"c","data":NaN})", CodecError::Malformed},
-      {R"({"channel":"c","data":1e400})", CodecError::Malformed},
+      {R"({"channel":"c","data":1e})", CodecError::Malformed},  // 1e400 is valid: test_codec_numbers.cpp
       {"{\"channel\":\"a\x01\",\"data\":1}", CodecError::Malformed},  // raw control byte
       {R"({"type":"ping","timestamp":1)", CodecError::Malformed},      // truncated
       {"[" + ping + ",", CodecError::Malformed},
