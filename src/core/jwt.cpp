@@ -144,7 +144,7 @@ bool read_permissions(const rapidjson::Value& value, std::vector<std::string>& p
 TokenError parse_claims(std::string_view payload_json, TokenClaims& claims) {
   rapidjson::Document payload;
   if (!parse_json_object(payload_json, payload)) return TokenError::Malformed;
-  bool seen_sub = false, seen_exp = false, seen_iat = false, seen_permissions = false;
+  bool seen_sub = false, seen_exp = false, seen_iat = false, seen_nbf = false, seen_permissions = false;
   for (const auto& member : payload.GetObject()) {
     const std::string_view name = view_of(member.name);
     const rapidjson::Value& value = member.value;
@@ -161,6 +161,10 @@ TokenError parse_claims(std::string_view payload_json, TokenClaims& claims) {
       const std::optional<int64_t> ms = numeric_date_ms(value);
       if (std::exchange(seen_iat, true) || !ms) return TokenError::Malformed;
       claims.issued_at_ms = *ms;
+    } else if (name == "nbf") {
+      const std::optional<int64_t> ms = numeric_date_ms(value);
+      if (std::exchange(seen_nbf, true) || !ms) return TokenError::Malformed;
+      claims.not_before_ms = *ms;
     } else if (name == "permissions") {
       if (std::exchange(seen_permissions, true) || !read_permissions(value, claims.permissions)) {
         return TokenError::Malformed;
@@ -177,6 +181,13 @@ bool is_expired(int64_t expires_at_ms, int64_t unix_now_ms, int64_t leeway_ms) {
   // A leeway this large means "never expires"; saturate instead of overflowing.
   if (leeway_ms > std::numeric_limits<int64_t>::max() - expires_at_ms) return false;
   return unix_now_ms >= expires_at_ms + leeway_ms;
+}
+
+bool is_not_yet_valid(int64_t not_before_ms, int64_t unix_now_ms, int64_t leeway_ms) {
+  if (not_before_ms == 0) return false;
+  leeway_ms = std::max<int64_t>(leeway_ms, 0);
+  if (leeway_ms > std::numeric_limits<int64_t>::max() - unix_now_ms) return false;
+  return unix_now_ms + leeway_ms < not_before_ms;
 }
 
 TokenCheck failed(TokenError error) {
@@ -207,6 +218,9 @@ std::optional<std::string> claims_json(const TokenClaims& claims) {
   if (claims.issued_at_ms != 0) {
     ok = ok && writer.Key("iat") && writer.Int64(claims.issued_at_ms / 1000);
   }
+  if (claims.not_before_ms != 0) {
+    ok = ok && writer.Key("nbf") && writer.Int64(claims.not_before_ms / 1000);
+  }
   if (!claims.permissions.empty()) {
     ok = ok && writer.Key("permissions") && writer.StartArray();
     for (const std::string& permission : claims.permissions) {
@@ -229,6 +243,7 @@ const char* token_error_code(TokenError error) noexcept {
     case TokenError::BadSignature: return "bad_signature";
     case TokenError::Expired: return "token_expired";
     case TokenError::MissingSubject: return "missing_subject";
+    case TokenError::NotYetValid: return "token_not_yet_valid";
   }
   return "token_malformed";  // out-of-range value cast into the enum
 }
@@ -282,7 +297,7 @@ std::optional<std::string> base64url_decode(std::string_view text) noexcept {
 }
 
 TokenCheck verify_hs256(std::string_view token, std::string_view secret, int64_t unix_now_ms,
-                        int64_t leeway_ms) noexcept {
+                        int64_t leeway_ms, int64_t max_lifetime_ms) noexcept {
   try {
     const std::optional<DecodedToken> decoded = decode_token(token);
     if (!decoded) return failed(TokenError::Malformed);
@@ -302,8 +317,19 @@ TokenCheck verify_hs256(std::string_view token, std::string_view secret, int64_t
         error != TokenError::None) {
       return failed(error);
     }
-    if (is_expired(check.claims.expires_at_ms, unix_now_ms, leeway_ms)) {
+    TokenClaims& claims = check.claims;
+    if (claims.expires_at_ms == 0 && max_lifetime_ms > 0) {
+      // No exp: a token that leaked would be good forever. The server's
+      // maximum lifetime, counted from its issue, stands in for it.
+      const int64_t from = claims.issued_at_ms != 0 ? claims.issued_at_ms : std::max<int64_t>(unix_now_ms, 1);
+      claims.expires_at_ms = std::min(from, kMaxNumericDateSeconds * 1000) +
+                             std::min(max_lifetime_ms, kMaxNumericDateSeconds * 1000);
+    }
+    if (is_expired(claims.expires_at_ms, unix_now_ms, leeway_ms)) {
       return failed(TokenError::Expired);
+    }
+    if (is_not_yet_valid(claims.not_before_ms, unix_now_ms, leeway_ms)) {
+      return failed(TokenError::NotYetValid);
     }
     return check;
   } catch (...) {  // allocation failure: the token is not accepted
@@ -344,13 +370,14 @@ std::string sign_hs256(const TokenClaims& claims, std::string_view secret) noexc
 }
 
 Hs256Authority::Hs256Authority(std::string secret, int64_t leeway_ms,
-                               int64_t refreshed_lifetime_ms)
+                               int64_t refreshed_lifetime_ms, int64_t max_lifetime_ms)
     : secret_(std::move(secret)),
       leeway_ms_(leeway_ms),
-      refreshed_lifetime_ms_(refreshed_lifetime_ms) {}
+      refreshed_lifetime_ms_(refreshed_lifetime_ms),
+      max_lifetime_ms_(max_lifetime_ms) {}
 
 TokenCheck Hs256Authority::verify(std::string_view token, int64_t unix_now_ms) const noexcept {
-  return verify_hs256(token, secret_, unix_now_ms, leeway_ms_);
+  return verify_hs256(token, secret_, unix_now_ms, leeway_ms_, max_lifetime_ms_);
 }
 
 std::string Hs256Authority::issue_refreshed(const TokenClaims& current,

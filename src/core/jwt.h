@@ -15,6 +15,7 @@ struct TokenClaims {
   std::string subject;              // "sub"
   int64_t expires_at_ms = 0;        // "exp" in unix ms; 0 = no exp claim
   int64_t issued_at_ms = 0;         // "iat" in unix ms; 0 = no iat claim
+  int64_t not_before_ms = 0;        // "nbf" in unix ms; 0 = no nbf claim
   std::vector<std::string> permissions;  // "permissions"; absent = empty
 };
 
@@ -25,10 +26,11 @@ enum class TokenError : uint8_t {
   BadSignature,          // HMAC mismatch, or the verifying secret is empty
   Expired,               // unix_now_ms >= exp * 1000 + leeway_ms
   MissingSubject,        // no "sub", or an empty one
+  NotYetValid,           // unix_now_ms + leeway_ms < nbf * 1000
 };
 
 // Stable snake_case wire codes: "ok", "token_malformed", "unsupported_algorithm",
-// "bad_signature", "token_expired", "missing_subject".
+// "bad_signature", "token_expired", "missing_subject", "token_not_yet_valid".
 const char* token_error_code(TokenError error) noexcept;
 
 struct TokenCheck {
@@ -42,9 +44,14 @@ constexpr size_t kMaxTokenBytes = 8 * 1024;
 // Server side. Checks, in order: size and structure, header alg == "HS256"
 // exactly, the HMAC-SHA256 signature (constant-time), the claims' types, "sub",
 // then "exp" (expired when unix_now_ms >= exp*1000 + leeway_ms; negative
-// leeway counts as 0). An empty secret never verifies anything.
+// leeway counts as 0), then "nbf" (NotYetValid when unix_now_ms + leeway_ms
+// < nbf*1000). An empty secret never verifies anything.
+// max_lifetime_ms > 0: a token without "exp" expires max_lifetime_ms after
+// its "iat" (or after unix_now_ms if it has none either), and the returned
+// claims carry that expiry. Tokens with "exp" keep theirs.
 TokenCheck verify_hs256(std::string_view token, std::string_view secret,
-                        int64_t unix_now_ms, int64_t leeway_ms = 0) noexcept;
+                        int64_t unix_now_ms, int64_t leeway_ms = 0,
+                        int64_t max_lifetime_ms = 0) noexcept;
 
 // Client side: decodes the payload WITHOUT checking the header or signature,
 // only to learn "exp" for scheduling a refresh. Never trust the result.
@@ -82,8 +89,10 @@ class Hs256Authority final : public TokenAuthority {
  public:
   // refreshed_lifetime_ms: lifetime of issued tokens; 0 = reuse the current
   // token's lifetime (exp - iat), or kDefaultRefreshedLifetimeMs if unknown.
+  // max_lifetime_ms: bounds tokens without "exp" (verify_hs256); 0 = they
+  // never expire.
   explicit Hs256Authority(std::string secret, int64_t leeway_ms = 0,
-                          int64_t refreshed_lifetime_ms = 0);
+                          int64_t refreshed_lifetime_ms = 0, int64_t max_lifetime_ms = 0);
 
   TokenCheck verify(std::string_view token, int64_t unix_now_ms) const noexcept override;
   // Returns "" for an empty subject or secret, or an expiry that cannot be represented.
@@ -96,6 +105,7 @@ class Hs256Authority final : public TokenAuthority {
   std::string secret_;
   int64_t leeway_ms_;
   int64_t refreshed_lifetime_ms_;
+  int64_t max_lifetime_ms_;
 };
 
 }  // namespace tether::core

@@ -1,15 +1,21 @@
 #include "core/reliable_sender.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 namespace tether::core {
 
 const char* validate(const ReliableConfig& c) {
   if (c.ack_timeout_ms <= 0) return "ack timeout must be > 0";
+  if (c.ack_timeout_ms > kMaxDurationMs) return "ack timeout must be <= 604800000 ms (7 days)";
   if (c.max_in_flight == 0) return "max in-flight reliable messages must be > 0";
   if (c.queue_max_messages == 0) return "queue message limit must be > 0";
   if (c.queue_max_bytes == 0) return "queue byte limit must be > 0";
+  if (!(c.ack_backoff >= 1 && c.ack_backoff <= 16)) return "ack backoff must be in [1, 16]";
+  if (c.ack_backoff > 1 && c.max_ack_timeout_ms < c.ack_timeout_ms) {
+    return "max ack timeout must be >= the ack timeout";
+  }
   return nullptr;
 }
 
@@ -21,6 +27,7 @@ const char* send_outcome_name(SendOutcome outcome) {
     case SendOutcome::Cancelled: return "cancelled";
     case SendOutcome::PermissionDenied: return "permission_denied";
     case SendOutcome::Overflow: return "overflow";
+    case SendOutcome::TooLarge: return "too_large";
   }
   return "unknown";
 }
@@ -30,6 +37,9 @@ ReliableSender::EnqueueResult ReliableSender::enqueue(uint64_t message_id, std::
                                                       int64_t timestamp) {
   const size_t bytes = channel.size() + data.size();
   if (queue_.size() >= config_.queue_max_messages || queued_bytes_ + bytes > config_.queue_max_bytes) {
+    return EnqueueResult::QueueFull;
+  }
+  if (config_.max_buffered_bytes > 0 && buffered_bytes() + bytes > config_.max_buffered_bytes) {
     return EnqueueResult::QueueFull;
   }
   Entry entry;
@@ -62,6 +72,8 @@ void ReliableSender::resolve(Entry& entry, SendOutcome outcome) {
   entry.resolved = true;
   entry.ack_deadline = kNever;
   --unresolved_in_flight_;
+  in_flight_bytes_ -= bytes_of(entry);
+  if (entry.backoff_level > 0) --backed_off_;
   resolutions_.push_back({entry.message_id, outcome});
 }
 
@@ -69,9 +81,31 @@ void ReliableSender::pop_resolved_front() {
   while (!in_flight_.empty() && in_flight_.front().resolved) in_flight_.pop_front();
 }
 
+TimeMs ReliableSender::ack_timeout_at_level(uint32_t level) const {
+  if (level == 0 || config_.ack_backoff <= 1) return config_.ack_timeout_ms;
+  const double scaled = static_cast<double>(config_.ack_timeout_ms) * std::pow(config_.ack_backoff, level);
+  if (!(scaled < static_cast<double>(config_.max_ack_timeout_ms))) return config_.max_ack_timeout_ms;
+  return std::max(config_.ack_timeout_ms, static_cast<TimeMs>(scaled));
+}
+
+void ReliableSender::push_deadline(TimeMs at, uint64_t seq) {
+  deadlines_.push_back({at, seq});
+  std::push_heap(deadlines_.begin(), deadlines_.end(), LaterDeadline{});
+}
+
+void ReliableSender::pop_deadline() {
+  std::pop_heap(deadlines_.begin(), deadlines_.end(), LaterDeadline{});
+  deadlines_.pop_back();
+}
+
 void ReliableSender::arm(Entry& entry, TimeMs now) {
-  entry.ack_deadline = now + config_.ack_timeout_ms;
-  deadlines_.push_back({entry.ack_deadline, entry.seq});
+  entry.last_sent = now;
+  entry.ack_deadline = add_saturating(now, ack_timeout_at_level(entry.backoff_level));
+  push_deadline(entry.ack_deadline, entry.seq);
+}
+
+uint32_t ReliableSender::in_flight_limit() const {
+  return peer_window_ == 0 ? config_.max_in_flight : std::min(config_.max_in_flight, peer_window_);
 }
 
 void ReliableSender::activate(bool resumed, uint64_t peer_delivered_up_to) {
@@ -95,9 +129,12 @@ void ReliableSender::activate(bool resumed, uint64_t peer_delivered_up_to) {
     in_flight_.swap(survivors);
     next_seq_ = seq;
   }
+  // A new connection starts every backoff afresh: the stall may be over.
+  backed_off_ = 0;
   for (Entry& e : in_flight_) {
     if (e.resolved) continue;
     e.ack_deadline = kNever;
+    e.backoff_level = 0;
     resend_.push_back(e.seq);
   }
 }
@@ -123,7 +160,7 @@ bool ReliableSender::next_transmit(TimeMs now, TransmitView& out) {
   }
   if (queue_.empty()) return false;
   Entry& head = queue_.front();
-  if (head.reliable && next_seq_ - lowest_unresolved_seq() >= config_.max_in_flight) return false;
+  if (head.reliable && next_seq_ - lowest_unresolved_seq() >= in_flight_limit()) return false;
 
   queued_bytes_ -= head.channel.size() + head.data.size();
   if (!head.reliable) {
@@ -134,6 +171,7 @@ bool ReliableSender::next_transmit(TimeMs now, TransmitView& out) {
     return true;
   }
   head.seq = next_seq_++;
+  in_flight_bytes_ += bytes_of(head);
   in_flight_.push_back(std::move(head));
   queue_.pop_front();
   ++unresolved_in_flight_;
@@ -143,7 +181,8 @@ bool ReliableSender::next_transmit(TimeMs now, TransmitView& out) {
   return true;
 }
 
-void ReliableSender::handle_ack(uint64_t up_to, uint64_t single_id) {
+bool ReliableSender::handle_ack(uint64_t up_to, uint64_t single_id) {
+  const size_t unresolved_before = unresolved_in_flight_;
   for (Entry& e : in_flight_) {
     if (e.seq > up_to) break;
     resolve(e, SendOutcome::Acked);
@@ -152,14 +191,43 @@ void ReliableSender::handle_ack(uint64_t up_to, uint64_t single_id) {
     if (Entry* e = find_in_flight(single_id)) resolve(*e, SendOutcome::Acked);
   }
   pop_resolved_front();
+  return unresolved_in_flight_ < unresolved_before;
 }
 
-uint64_t ReliableSender::handle_refused(uint64_t seq) {
+void ReliableSender::restart_backoff(TimeMs now) {
+  if (backed_off_ == 0) return;
+  for (Entry& e : in_flight_) {
+    if (e.resolved || e.backoff_level == 0) continue;
+    e.backoff_level = 0;
+    if (e.ack_deadline == kNever) continue;  // already waiting in resend_
+    const TimeMs due = std::max(now, e.last_sent + config_.ack_timeout_ms);
+    if (due < e.ack_deadline) {
+      e.ack_deadline = due;
+      push_deadline(due, e.seq);
+    }
+  }
+  backed_off_ = 0;
+}
+
+void ReliableSender::probe(TimeMs now) {
+  if (!active_) return;
+  for (Entry& e : in_flight_) {
+    if (e.resolved) continue;
+    // Only the oldest: once it is delivered, the ack restarts everyone's backoff.
+    if (e.ack_deadline != kNever && e.ack_deadline > now && now - e.last_sent >= config_.ack_timeout_ms) {
+      e.ack_deadline = now;
+      push_deadline(now, e.seq);
+    }
+    return;
+  }
+}
+
+uint64_t ReliableSender::handle_refused(uint64_t seq, SendOutcome outcome) {
   uint64_t message_id = 0;
   Entry* entry = find_in_flight(seq);
   if (entry != nullptr && !entry->resolved) {
     message_id = entry->message_id;
-    resolve(*entry, SendOutcome::PermissionDenied);
+    resolve(*entry, outcome);
   }
   pop_resolved_front();
   return message_id;
@@ -168,15 +236,16 @@ uint64_t ReliableSender::handle_refused(uint64_t seq) {
 void ReliableSender::handle_timeout(TimeMs now) {
   while (!deadlines_.empty() && deadlines_.front().at <= now) {
     const Deadline due = deadlines_.front();
-    deadlines_.pop_front();
+    pop_deadline();
     Entry* entry = find_in_flight(due.seq);
     // Stale deadline: acked, or re-armed by a later transmission.
     if (entry == nullptr || entry->resolved || entry->ack_deadline != due.at) continue;
-    if (entry->retries >= config_.max_retries) {
+    if (!config_.retry_forever && entry->retries >= config_.max_retries) {
       resolve(*entry, SendOutcome::TimedOut);
       continue;
     }
     ++entry->retries;
+    if (entry->backoff_level++ == 0) ++backed_off_;
     entry->ack_deadline = kNever;
     resend_.push_back(entry->seq);
   }
@@ -196,8 +265,34 @@ void ReliableSender::fail_all(SendOutcome outcome) {
   }
   queue_.clear();
   queued_bytes_ = 0;
+  in_flight_bytes_ = 0;
+  backed_off_ = 0;
   resend_.clear();
   deadlines_.clear();
+}
+
+size_t ReliableSender::discard_if(
+    const std::function<bool(std::string_view channel, std::string_view data)>& unfit, SendOutcome outcome) {
+  for (Entry& e : in_flight_) {
+    if (!e.resolved && unfit(e.channel, e.data)) resolve(e, outcome);
+  }
+  pop_resolved_front();
+  size_t unreliable = 0;
+  std::deque<Entry> kept;
+  for (Entry& e : queue_) {
+    if (!unfit(e.channel, e.data)) {
+      kept.push_back(std::move(e));
+      continue;
+    }
+    queued_bytes_ -= bytes_of(e);
+    if (e.reliable) {
+      resolutions_.push_back({e.message_id, outcome});
+    } else {
+      ++unreliable;
+    }
+  }
+  queue_.swap(kept);
+  return unreliable;
 }
 
 ReliableSender::Snapshot ReliableSender::snapshot() const {
@@ -218,6 +313,8 @@ void ReliableSender::restore(const Snapshot& snapshot) {
   deadlines_.clear();
   queued_bytes_ = 0;
   unresolved_in_flight_ = 0;
+  in_flight_bytes_ = 0;
+  backed_off_ = 0;
   next_seq_ = snapshot.next_seq;
   // In-flight seqs must stay contiguous for find_in_flight(); gaps left by
   // messages resolved before the snapshot become already-resolved fillers.
@@ -237,6 +334,7 @@ void ReliableSender::restore(const Snapshot& snapshot) {
     e.timestamp = p.timestamp;
     e.reliable = true;
     e.seq = p.seq;
+    in_flight_bytes_ += bytes_of(e);
     in_flight_.push_back(std::move(e));
     ++unresolved_in_flight_;
   }

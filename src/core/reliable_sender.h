@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,17 @@ struct ReliableConfig {
   uint32_t max_in_flight = 1024;      // unacked reliable messages on the wire; <= the peer's window
   size_t queue_max_messages = 4096;   // queued (not yet transmitted) messages, reliable or not
   size_t queue_max_bytes = 4u << 20;  // channel + payload bytes of queued messages
+  // Each resend of one message waits ack_backoff times longer than the one
+  // before, up to max_ack_timeout_ms. 1 = a fixed ack timer.
+  double ack_backoff = 1.0;
+  TimeMs max_ack_timeout_ms = 30000;
+  // Never resolve TimedOut (max_retries is ignored): a message waits as long
+  // as the session lives. The server's choice: a client that stops reading
+  // but still pings is slow, not gone.
+  bool retry_forever = false;
+  // If > 0, also bounds the channel + payload bytes of queued plus unacked
+  // messages: the whole buffer held for the peer, not only its queue.
+  size_t max_buffered_bytes = 0;
 };
 
 const char* validate(const ReliableConfig& config);
@@ -35,6 +47,7 @@ enum class SendOutcome : uint8_t {
   Cancelled,         // withdrawn before it was ever transmitted
   PermissionDenied,  // the peer refused it
   Overflow,          // dropped by the peer-facing buffer (server side: slow consumer)
+  TooLarge,          // larger than the peer accepts in one frame; never resent
 };
 
 const char* send_outcome_name(SendOutcome outcome);
@@ -78,16 +91,39 @@ class ReliableSender {
   // The next message to put on the wire now, retransmissions first.
   bool next_transmit(TimeMs now, TransmitView& out);
 
-  void handle_ack(uint64_t up_to, uint64_t single_id);
-  // The peer refused a reliable message; it resolves as PermissionDenied.
+  // Returns true if the ack resolved anything: the peer is making progress.
+  bool handle_ack(uint64_t up_to, uint64_t single_id);
+  // The peer made progress (after handle_ack returned true): its earlier
+  // silence was a stall, not loss, so backed-off messages return to the base
+  // ack timeout counted from their last transmission (at once if that has
+  // passed). No-op without backoff.
+  void restart_backoff(TimeMs now);
+  // The peer is alive (it pinged): if the oldest unacked message has waited
+  // a base ack timeout since it was last sent, resend it now rather than at
+  // its backed-off deadline, so a peer that resumes reading is not kept
+  // waiting for the longest backoff.
+  void probe(TimeMs now);
+  // The peer's receive window (auth `window`): at most this many sequences
+  // in flight beyond the lowest unresolved one, and never more than
+  // max_in_flight. 0 = the peer named none.
+  void set_peer_window(uint32_t window) { peer_window_ = window; }
+  uint32_t in_flight_limit() const;
+  // The peer refused a reliable message; it resolves as `outcome`.
   // Returns the caller's message id for that seq, or 0 if it is not in flight.
-  uint64_t handle_refused(uint64_t seq);
+  uint64_t handle_refused(uint64_t seq, SendOutcome outcome = SendOutcome::PermissionDenied);
   void handle_timeout(TimeMs now);
   TimeMs next_timeout() const;
 
   // Resolves everything, queued or in flight (reliable only), with `outcome`;
   // unreliable queued messages are discarded.
   void fail_all(SendOutcome outcome);
+
+  // Resolves with `outcome` every unresolved reliable message, queued or in
+  // flight, for which unfit(channel, data) holds, and discards such queued
+  // unreliable ones. Later messages carry a higher base, so the peer stops
+  // waiting for a resolved sequence. Returns how many unreliable were discarded.
+  size_t discard_if(const std::function<bool(std::string_view channel, std::string_view data)>& unfit,
+                    SendOutcome outcome);
 
   bool poll_resolution(SendResolution& out);
 
@@ -113,6 +149,9 @@ class ReliableSender {
   size_t queued_messages() const { return queue_.size(); }
   size_t queued_bytes() const { return queued_bytes_; }
   size_t in_flight() const { return unresolved_in_flight_; }
+  size_t in_flight_bytes() const { return in_flight_bytes_; }
+  // Queued plus unacked channel + payload bytes (max_buffered_bytes bounds it).
+  size_t buffered_bytes() const { return queued_bytes_ + in_flight_bytes_; }
   uint64_t next_seq() const { return next_seq_; }
   uint64_t lowest_unresolved_seq() const;
   uint64_t retransmissions() const { return retransmissions_; }
@@ -126,18 +165,30 @@ class ReliableSender {
     bool reliable = false;
     uint64_t seq = 0;
     uint32_t retries = 0;
+    uint32_t backoff_level = 0;  // resends since the peer last made progress
     TimeMs ack_deadline = kNever;
+    TimeMs last_sent = kNever;
     bool resolved = false;
   };
   struct Deadline {
     TimeMs at;
     uint64_t seq;
   };
+  // Orders the deadline heap: earliest first, then lowest sequence.
+  struct LaterDeadline {
+    bool operator()(const Deadline& a, const Deadline& b) const {
+      return a.at != b.at ? a.at > b.at : a.seq > b.seq;
+    }
+  };
 
+  static size_t bytes_of(const Entry& entry) { return entry.channel.size() + entry.data.size(); }
   Entry* find_in_flight(uint64_t seq);
   void resolve(Entry& entry, SendOutcome outcome);
   void pop_resolved_front();
   void arm(Entry& entry, TimeMs now);
+  TimeMs ack_timeout_at_level(uint32_t level) const;
+  void push_deadline(TimeMs at, uint64_t seq);
+  void pop_deadline();
 
   ReliableConfig config_;
   bool active_ = false;
@@ -146,8 +197,13 @@ class ReliableSender {
   size_t queued_bytes_ = 0;
   std::deque<Entry> in_flight_;      // transmitted, seq-contiguous from front
   size_t unresolved_in_flight_ = 0;
+  size_t in_flight_bytes_ = 0;       // of unresolved in-flight messages
+  size_t backed_off_ = 0;            // unresolved in-flight messages with backoff_level > 0
+  uint32_t peer_window_ = 0;
   std::deque<uint64_t> resend_;      // seqs to retransmit, in order
-  std::deque<Deadline> deadlines_;   // ack deadlines in arming order (monotonic)
+  // Ack deadlines, a min-heap (with backoff they are not armed in order).
+  // Stale entries stay until they reach the top and are skipped there.
+  std::vector<Deadline> deadlines_;
   std::vector<SendResolution> resolutions_;
   size_t resolutions_read_ = 0;
   uint64_t next_seq_ = 1;

@@ -1,6 +1,7 @@
 #include "core/server_session.h"
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
 namespace tether::core {
@@ -11,6 +12,7 @@ const char* validate(const ServerConfig& c) {
   if (c.idle_timeout_ms <= 0) return "idle timeout must be > 0";
   if (c.resume_ttl_ms < 0) return "resume ttl must be >= 0";
   if (c.receive_window == 0) return "receive window must be > 0";
+  if (const char* e = validate(c.client_limits)) return e;
   return nullptr;
 }
 
@@ -57,6 +59,8 @@ void ServerSession::handle_message(Message&& msg, TimeMs now) {
     pong.type = MessageType::Pong;
     pong.timestamp = msg.timestamp;
     queue_control(pong);
+    // A pinging client is alive even if it has stopped acking.
+    if (owns_state()) state_->sender.probe(now);
     return;
   }
   if (!state_) {
@@ -71,7 +75,9 @@ void ServerSession::handle_message(Message&& msg, TimeMs now) {
   }
   switch (msg.type) {
     case MessageType::Channel: handle_channel(std::move(msg)); break;
-    case MessageType::Ack: state_->sender.handle_ack(msg.up_to, msg.message_id); break;
+    case MessageType::Ack:
+      if (state_->sender.handle_ack(msg.up_to, msg.message_id)) state_->sender.restart_backoff(now);
+      break;
     case MessageType::Subscribe:
     case MessageType::Unsubscribe: handle_subscription(std::move(msg)); break;
     case MessageType::RefreshToken: handle_refresh(std::move(msg), now); break;
@@ -107,6 +113,13 @@ void ServerSession::handle_auth(Message&& msg, TimeMs now) {
   if (!state_) state_ = table_.create(config_.reliable, config_.receive_window, connection_id_);
   state_->claims = std::move(check.claims);
   state_->permissions = PermissionSet(state_->claims.permissions);
+  // Never more unacked messages in flight than the client said it accepts.
+  state_->sender.set_peer_window(msg.window);
+  if (msg.max_frame != 0) {
+    client_max_frame_ = static_cast<size_t>(
+        std::min<uint64_t>(msg.max_frame, config_.limits.max_frame_bytes));
+    writer_.set_limits(client_max_frame_, writer_.max_batch());
+  }
   // A resume replays only what the client has not delivered; a fresh session
   // renumbers anything queued for it (nothing, unless the app queued early).
   state_->sender.activate(resumed, resumed ? msg.last_seq : 0);
@@ -124,6 +137,9 @@ void ServerSession::handle_auth(Message&& msg, TimeMs now) {
   reply.expires_at = state_->claims.expires_at_ms;
   reply.user_id = state_->claims.subject;
   reply.window = config_.receive_window;
+  // So the client never sends a frame this server would close with 1009.
+  reply.max_frame = config_.limits.max_frame_bytes;
+  reply.max_batch = static_cast<uint32_t>(std::min<size_t>(config_.limits.max_batch, UINT32_MAX));
   queue_control(reply);
 
   ServerEvent event;
@@ -131,6 +147,8 @@ void ServerSession::handle_auth(Message&& msg, TimeMs now) {
   event.resumed = resumed;
   event.user_id = state_->claims.subject;
   push_event(std::move(event));
+  // The token presented now may grant less than the one the session began with.
+  if (resumed) recheck_subscriptions();
 }
 
 void ServerSession::handle_channel(Message&& msg) {
@@ -138,18 +156,16 @@ void ServerSession::handle_channel(Message&& msg) {
     publish(std::move(msg), false);
     return;
   }
+  if (!admit_reliable(msg)) return;  // not acked: the client resends it
   state_->receiver.accept(std::move(msg), ready_);
   for (Message& ready : ready_) publish(std::move(ready), true);
   ready_.clear();
 }
 
 void ServerSession::publish(Message&& msg, bool reliable) {
-  if (!state_->permissions.allows(ChannelAction::Publish, msg.channel)) {
-    // A refused reliable message still counts as delivered for ordering;
-    // the denial tells the client it was not accepted.
-    deny(msg.channel, channel_action_name(ChannelAction::Publish), reliable ? msg.id : 0);
-    return;
-  }
+  // A refused reliable message still counts as delivered for ordering; the
+  // permission_denied reply tells the client it was not accepted, and why.
+  if (!admit_publish(msg, reliable)) return;
   ServerEvent event;
   event.kind = ServerEvent::Kind::Publish;
   event.reliable = reliable;
@@ -161,10 +177,7 @@ void ServerSession::publish(Message&& msg, bool reliable) {
 
 void ServerSession::handle_subscription(Message&& msg) {
   const bool subscribe = msg.type == MessageType::Subscribe;
-  if (subscribe && !state_->permissions.allows(ChannelAction::Subscribe, msg.channel)) {
-    deny(msg.channel, channel_action_name(ChannelAction::Subscribe), 0);
-    return;
-  }
+  if (!admit_subscription(msg)) return;
   if (subscribe) {
     state_->subscriptions.insert(msg.channel);
   } else {
@@ -205,22 +218,20 @@ void ServerSession::handle_refresh(Message&& msg, TimeMs now) {
   reply.type = MessageType::TokenRefresh;
   reply.token = std::move(issued);
   reply.expires_at = state_->claims.expires_at_ms;
+  // The permissions now in force, so the client's fail-fast checks follow.
+  reply.permissions = state_->claims.permissions;
+  reply.has_permissions = true;
   queue_control(reply);
   ServerEvent event;
   event.kind = ServerEvent::Kind::TokenRefreshed;
   event.user_id = state_->claims.subject;
   push_event(std::move(event));
+  recheck_subscriptions();
 }
 
 void ServerSession::deny(std::string_view channel, std::string_view action, uint64_t message_id) {
-  Message reply;
-  reply.type = MessageType::PermissionDenied;
-  reply.channel.assign(channel);
-  reply.action.assign(action);
-  reply.message_id = message_id;
-  reply.code = "permission_denied";
-  reply.reason = std::string("no permission to ") + std::string(action) + " on this channel";
-  queue_control(reply);
+  refuse(channel, action, message_id, "permission_denied",
+         std::string("no permission to ") + std::string(action) + " on this channel");
 }
 
 void ServerSession::fail_auth(const char* code, std::string_view reason) {
@@ -270,6 +281,9 @@ void ServerSession::handle_closed(TimeMs now) {
   auth_deadline_ = idle_deadline_ = token_expiry_ = kNever;
   if (owns_state()) {
     state_->sender.deactivate();
+    // Out-of-order messages were never acked, so the client resends them
+    // after a resume: a parked session need not hold them.
+    state_->receiver.restore(state_->receiver.delivered_up_to());
     table_.park(*state_, now, config_.resume_ttl_ms);
   }
 }
@@ -310,12 +324,47 @@ bool ServerSession::poll_transmit(std::string& frame, TimeMs now) {
   if (open_ && !closing_ && owns_state()) {
     TransmitView view;
     while (state_->sender.next_transmit(now, view)) {
+      if (!fits_client(view.channel, view.data.size())) {
+        drop_unfit(view);
+        continue;
+      }
       encode_channel_message(view.channel, view.data, view.timestamp, view.seq, view.base,
                              writer_.begin_message());
       writer_.commit_message();
     }
   }
   return writer_.pop_frame(frame);
+}
+
+bool ServerSession::fits_client(std::string_view channel, size_t data_bytes) const {
+  return client_max_frame_ == 0 || channel_message_bound(channel, data_bytes) <= client_max_frame_;
+}
+
+void ServerSession::drop_unfit(const TransmitView& view) {
+  ServerEvent event;
+  event.kind = ServerEvent::Kind::Error;
+  event.code = "too_large_for_client";
+  event.channel.assign(view.channel);
+  event.reliable = view.seq != 0;
+  const size_t payload_bytes = view.data.size();
+  size_t dropped = 1;
+  if (event.reliable) {
+    // Resolved as TooLarge, so later messages carry a higher `base` and the
+    // client stops waiting for it. Anything else queued that cannot fit goes too.
+    dropped = 0;
+    state_->sender.discard_if(
+        [this, &dropped](std::string_view channel, std::string_view data) {
+          const bool unfit = !fits_client(channel, data.size());
+          dropped += unfit;
+          return unfit;
+        },
+        SendOutcome::TooLarge);
+    state_->drain_resolutions();
+  }
+  event.reason = std::to_string(dropped) + " message(s) dropped, the first on channel '" + event.channel +
+                 "' with " + std::to_string(payload_bytes) + " payload bytes: larger than the " +
+                 std::to_string(client_max_frame_) + "-byte frames the client accepts";
+  push_event(std::move(event));
 }
 
 bool ServerSession::poll_action(TransportAction& action) {

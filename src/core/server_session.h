@@ -15,18 +15,41 @@
 #include "core/codec.h"
 #include "core/frame_writer.h"
 #include "core/jwt.h"
+#include "core/server_limits.h"
 #include "core/session_table.h"
 #include "core/time.h"
 
 namespace tether::core {
 
+// Server -> client delivery. A client that stops reading (its host stopped
+// pumping) neither delivers nor acks, but it still pings: it is slow, not
+// gone. So nothing is failed by retry count; resends back off instead, at
+// most the client's auth `window` (and max_in_flight) messages are in flight,
+// the rest wait in the session's queue, and only the byte bound on queued
+// plus unacked messages (max_buffered_bytes) drops it as a slow consumer (4008).
+inline ReliableConfig server_reliable_defaults() {
+  ReliableConfig c;
+  c.max_in_flight = 4096;
+  c.retry_forever = true;
+  c.ack_backoff = 2;
+  c.max_ack_timeout_ms = 30000;
+  c.queue_max_messages = 65536;
+  c.queue_max_bytes = 16u << 20;
+  c.max_buffered_bytes = 16u << 20;
+  return c;
+}
+
 struct ServerConfig {
   TimeMs auth_timeout_ms = 10000;   // open -> valid auth, else close 4002
   TimeMs idle_timeout_ms = 60000;   // nothing received for this long: the client is gone
   TimeMs resume_ttl_ms = 120000;    // how long a dropped session can be resumed
-  ReliableConfig reliable;          // server -> client delivery; the queue bounds the replay buffer
+  // Server -> client delivery; its queue and byte bound are the session's
+  // buffer (also while parked), whose overflow is a slow consumer (4008).
+  ReliableConfig reliable = server_reliable_defaults();
   CodecLimits limits;
   uint32_t receive_window = 4096;
+  // Bounds on what one client may make the server hold (server_limits.h).
+  ServerLimits client_limits;
   int64_t wall_clock_offset_ms = 0;  // unix_ms = now + offset (token expiry)
 };
 
@@ -37,7 +60,7 @@ struct ServerEvent {
     Authenticated,  // user_id, resumed (state() is set)
     Publish,        // channel, data, reliable, message_id: permission already checked
     Subscribed,     // channel: permission checked and recorded in state()->subscriptions
-    Unsubscribed,   // channel
+    Unsubscribed,   // channel; code "permission_revoked" when the server dropped it
     AuthFailed,     // code, reason (the connection is being closed)
     TokenRefreshed, // a new token was issued; permissions may have changed
     Error,          // code, reason: bad input from the client; the session carries on
@@ -89,8 +112,17 @@ class ServerSession {
   void handle_subscription(Message&& msg);
   void handle_refresh(Message&& msg, TimeMs now);
   void deny(std::string_view channel, std::string_view action, uint64_t message_id);
+  // server_session_limits.cpp: the bounds of server_limits.h.
+  bool admit_reliable(Message& msg);
+  bool admit_publish(const Message& msg, bool reliable);
+  bool admit_subscription(const Message& msg);
+  void recheck_subscriptions();
+  void refuse(std::string_view channel, std::string_view action, uint64_t message_id, std::string_view code,
+              std::string reason);
   void fail_auth(const char* code, std::string_view reason);
   void queue_control(const Message& msg);
+  bool fits_client(std::string_view channel, size_t data_bytes) const;
+  void drop_unfit(const TransmitView& view);
   void push_event(ServerEvent&& event) { events_.push_back(std::move(event)); }
   int64_t unix_now(TimeMs now) const { return now + config_.wall_clock_offset_ms; }
 
@@ -104,6 +136,11 @@ class ServerSession {
   TimeMs auth_deadline_ = kNever;
   TimeMs idle_deadline_ = kNever;
   TimeMs token_expiry_ = kNever;  // local time at which the token expires
+  // The client's auth `maxFrame`, capped by our own limit; 0 = it named none.
+  // Frames to it stay within this, and a channel message that cannot fit is
+  // dropped (Error event "too_large_for_client") rather than resent into
+  // 1009 closes forever.
+  size_t client_max_frame_ = 0;
 
   FrameWriter writer_;
   std::deque<TransportAction> actions_;

@@ -40,6 +40,9 @@ struct SessionState {
   uint64_t next_message_id = 1;
   uint64_t delivered = 0;  // reliable messages the client acked
   uint64_t failed = 0;     // reliable messages that resolved otherwise
+  // Out-of-order reliable messages from the client not accepted (so not
+  // acked; it resends them) because the receive buffer was at its byte bound.
+  uint64_t receive_buffer_refusals = 0;
 
   // Folds the sender's resolutions into the counters above.
   void drain_resolutions() {

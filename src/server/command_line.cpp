@@ -50,6 +50,24 @@ const char* usage_text() {
          "  --auth-timeout-ms MS       open -> valid auth, else close 4002 (default 10000)\n"
          "  --idle-timeout-ms MS       close 4000 after this long without traffic (default 60000)\n"
          "  --resume-ttl-ms MS         how long a dropped session can be resumed (default 120000)\n"
+         "  --max-session-buffer-bytes BYTES\n"
+         "                             channel + payload bytes queued or unacked for one session\n"
+         "                             (a client that stops reading keeps its messages up to this);\n"
+         "                             beyond it the session is dropped as a slow consumer, 4008\n"
+         "                             (default 16777216)\n"
+         "  --max-session-queue N      messages waiting to be sent to one session, beyond the\n"
+         "                             client's window of unacked ones; beyond it 4008 (default 65536)\n"
+         "  --receive-window N         reliable sequences a client may send ahead of a gap; the server\n"
+         "                             holds at most this many out of order (default 4096, at most 65536)\n"
+         "  --max-receive-buffer-bytes BYTES\n"
+         "                             bytes of out-of-order messages held for one session (channel,\n"
+         "                             payload and about 450 bytes each); beyond it they are not\n"
+         "                             acked, so the client resends them once the gap fills\n"
+         "                             (default 1048576)\n"
+         "  --max-subscriptions N      channels one session may subscribe to; more are refused with\n"
+         "                             permission_denied code too_many_subscriptions (default 1024)\n"
+         "  --max-token-lifetime-s S   a token without exp expires this long after its iat (or after\n"
+         "                             it is presented, without iat); 0 = never (default 86400)\n"
          "  --state-file FILE          on SIGINT/SIGTERM save sessions here; load them at start,\n"
          "                             so clients resume across a restart (default: none)\n"
          "  --help                     show this text\n"
@@ -78,7 +96,10 @@ std::string parse_command_line(const std::vector<std::string_view>& args, const 
     }
     const bool known = flag == "--listen" || flag == "--jwt-secret" || flag == "--tls-cert" || flag == "--tls-key" ||
                        flag == "--max-connections" || flag == "--max-message-size" || flag == "--auth-timeout-ms" ||
-                       flag == "--idle-timeout-ms" || flag == "--resume-ttl-ms" || flag == "--state-file";
+                       flag == "--idle-timeout-ms" || flag == "--resume-ttl-ms" || flag == "--state-file" ||
+                       flag == "--max-session-buffer-bytes" || flag == "--max-session-queue" ||
+                       flag == "--receive-window" || flag == "--max-receive-buffer-bytes" ||
+                       flag == "--max-subscriptions" || flag == "--max-token-lifetime-s";
     if (!known) return "unknown argument: " + std::string(flag);
     if (!has_value) {
       if (i + 1 >= args.size()) return std::string(flag) + " needs a value";
@@ -87,6 +108,7 @@ std::string parse_command_line(const std::vector<std::string_view>& args, const 
     const std::string name(flag);
     ServerOptions& options = out.options;
     constexpr int64_t kMaxMs = int64_t{24} * 60 * 60 * 1000 * 365;
+    constexpr uint32_t kMaxReceiveWindow = 65536;
     bool ok = true;
     if (flag == "--listen") {
       ok = parse_listen(value, options.host, options.port);
@@ -108,6 +130,26 @@ std::string parse_command_line(const std::vector<std::string_view>& args, const 
       ok = parse_number<int64_t>(value, 1, kMaxMs, options.session.idle_timeout_ms);
     } else if (flag == "--resume-ttl-ms") {
       ok = parse_number<int64_t>(value, 0, kMaxMs, options.session.resume_ttl_ms);
+    } else if (flag == "--max-session-buffer-bytes") {
+      // Bounds the queue and the queue plus in-flight messages alike.
+      core::ReliableConfig& reliable = options.session.reliable;
+      ok = parse_number<size_t>(value, 1, std::numeric_limits<size_t>::max(), reliable.max_buffered_bytes);
+      reliable.queue_max_bytes = reliable.max_buffered_bytes;
+    } else if (flag == "--max-session-queue") {
+      ok = parse_number<size_t>(value, 1, std::numeric_limits<size_t>::max(),
+                                options.session.reliable.queue_max_messages);
+    } else if (flag == "--receive-window") {
+      ok = parse_number<uint32_t>(value, 1, kMaxReceiveWindow, options.session.receive_window);
+    } else if (flag == "--max-receive-buffer-bytes") {
+      ok = parse_number<size_t>(value, 1, std::numeric_limits<size_t>::max(),
+                                options.session.client_limits.max_receive_buffer_bytes);
+    } else if (flag == "--max-subscriptions") {
+      ok = parse_number<size_t>(value, 1, std::numeric_limits<size_t>::max(),
+                                options.session.client_limits.max_subscriptions);
+    } else if (flag == "--max-token-lifetime-s") {
+      int64_t seconds = 0;
+      ok = parse_number<int64_t>(value, 0, kMaxMs / 1000, seconds);
+      options.max_token_lifetime_ms = seconds * 1000;
     } else if (flag == "--state-file") {
       out.state_file = std::string(value);
       ok = !value.empty();

@@ -20,8 +20,6 @@ constexpr const char* kSubprotocol = "tether.v1";
 // Parked sessions are swept this often (or at the resume TTL, if shorter).
 constexpr core::TimeMs kMaxSweepIntervalMs = 1000;
 constexpr core::TimeMs kMinSweepIntervalMs = 20;
-// Room for the JSON envelope around an outgoing message's channel and data.
-constexpr size_t kEnvelopeBytes = 160;
 constexpr size_t kShownSessionIdChars = 8;
 
 int64_t system_clock_ms() {
@@ -106,7 +104,7 @@ transport::ListenResult Server::start() noexcept {
     config_ = options_.session;
     config_.limits.max_frame_bytes = options_.max_message_bytes;
     config_.wall_clock_offset_ms = system_clock_ms() - loop_.now_ms();
-    authority_ = std::make_unique<core::Hs256Authority>(options_.jwt_secret);
+    authority_ = std::make_unique<core::Hs256Authority>(options_.jwt_secret, 0, 0, options_.max_token_lifetime_ms);
 
     transport::ServerListenOptions listen;
     listen.host = options_.host;
@@ -236,8 +234,12 @@ std::optional<SessionStats> Server::session_stats(std::string_view session_id) c
     stats.connected = state.owner_connection != 0;
     stats.queued = state.sender.queued_messages();
     stats.in_flight = state.sender.in_flight();
+    stats.buffered_bytes = state.sender.buffered_bytes();
     stats.delivered = state.delivered;
     stats.failed = state.failed;
+    stats.subscriptions = state.subscriptions.size();
+    stats.receive_buffered_bytes = core::held_bytes(state.receiver);
+    stats.receive_buffer_refusals = state.receive_buffer_refusals;
     return stats;
   } catch (...) {
     return std::nullopt;
@@ -319,6 +321,9 @@ void Server::route(Connection& connection, core::ServerEvent& event) {
       break;
     case Kind::Unsubscribed:
       if (state) broker_->unsubscribe(state->id, event.channel);
+      if (!event.code.empty()) {  // the server dropped it: permission_revoked
+        log(LogLine("unsubscribed").add("conn", connection.id).add("code", event.code));
+      }
       break;
     case Kind::AuthFailed:
       log(LogLine("auth failed").add("conn", connection.id).add("code", event.code));
@@ -391,7 +396,9 @@ void Server::drop_slow_consumer(SessionPtr session) {
   log(LogLine("slow consumer")
           .add("session", shown_id(session->id))
           .add("user", session->claims.subject)
-          .add("conn", session->owner_connection));
+          .add("conn", session->owner_connection)
+          .add("queued", session->sender.queued_messages())
+          .add("buffered_bytes", session->sender.buffered_bytes()));
   Connection* connection = find(session->owner_connection);
   if (connection != nullptr) {
     connection->session.close(core::close_code::kSlowConsumer, "slow consumer", /*forget=*/true);
@@ -506,19 +513,15 @@ Server::Connection* Server::find(ConnectionId id) {
   return it == connections_.end() ? nullptr : it->second.get();
 }
 
-// Application input is embedded verbatim in frames: it must be valid JSON,
-// and the channel valid UTF-8 (checked by parsing it as a JSON string).
+// Application input is embedded verbatim in frames: `data` must be valid
+// JSON, and the channel a name a client could subscribe to (1..256 bytes of
+// UTF-8 without NUL). The delivery, envelope included, must fit a frame, as
+// a client's publish must.
 bool Server::valid_outgoing(std::string_view channel, std::string_view data) const {
-  if (channel.empty() || channel.size() + data.size() + kEnvelopeBytes > config_.limits.max_frame_bytes) {
+  if (!core::is_valid_channel(channel) || !core::fits_fan_out(channel, data.size(), config_.limits.max_frame_bytes)) {
     return false;
   }
-  if (core::validate_json_payload(data, config_.limits) != core::CodecError::None) return false;
-  core::Message probe;
-  probe.type = core::MessageType::Subscribe;
-  probe.channel.assign(channel);
-  std::string encoded;
-  core::encode_message(probe, encoded);
-  return core::validate_json_payload(encoded, config_.limits) == core::CodecError::None;
+  return core::validate_json_payload(data, config_.limits) == core::CodecError::None;
 }
 
 template <typename Hook>

@@ -34,8 +34,15 @@ struct SessionStats {
   bool connected = false;  // false while parked, awaiting resume
   size_t queued = 0;       // messages not yet on the wire (offline, or beyond the in-flight window)
   size_t in_flight = 0;    // reliable messages sent and not yet acked
+  size_t buffered_bytes = 0;  // channel + payload bytes queued or unacked (bounded: 4008 beyond)
   uint64_t delivered = 0;  // reliable messages the client acked
   uint64_t failed = 0;     // reliable messages that resolved otherwise
+  size_t subscriptions = 0;   // channels subscribed (bounded by max_subscriptions)
+  // Out-of-order reliable messages held from the client, in bytes
+  // (core::held_bytes, bounded by max_receive_buffer_bytes), and how many were refused
+  // (not acked, so resent) because that bound was reached.
+  size_t receive_buffered_bytes = 0;
+  uint64_t receive_buffer_refusals = 0;
 };
 
 class Server {
@@ -62,7 +69,8 @@ class Server {
                        bool reliable) noexcept;
 
   // App-originated fan-out to every subscriber of `channel`. Returns false
-  // for an invalid channel or data (not one JSON value).
+  // for an invalid channel (not 1..256 bytes of UTF-8 without NUL) or data
+  // (not one JSON value), or a message whose delivery would not fit in a frame.
   bool publish(std::string_view channel, std::string_view data, bool reliable) noexcept;
 
   // Closes every connection with `code`, stops listening and ends every

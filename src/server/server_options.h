@@ -18,6 +18,9 @@ struct ServerOptions {
   std::string tls_key_file;
   size_t max_connections = 10000;       // more handshakes get HTTP 503
   size_t max_message_bytes = 1 << 20;   // a bigger incoming frame closes with 1009; also caps outgoing frames
+  // A token without "exp" expires this long after its "iat" (or after it is
+  // presented, if it has no iat either). 0 = such tokens never expire.
+  int64_t max_token_lifetime_ms = int64_t{24} * 60 * 60 * 1000;
   // Auth and idle timeouts, resume TTL, reliable delivery and queue bounds.
   // limits.max_frame_bytes and wall_clock_offset_ms are set by the Server.
   core::ServerConfig session;
