@@ -35,6 +35,7 @@
  * Threads: unless a function says otherwise it may be called from any thread,
  * concurrently with any other call. pump() and event() form one exception:
  * one thread at a time per client (normally the game's main thread).
+ * tether_client_destroy() waits for calls in progress on other threads.
  */
 #ifndef TETHER_TETHER_H
 #define TETHER_TETHER_H
@@ -69,7 +70,7 @@ extern "C" {
  * grows: structs gain fields at their end (struct_size tells the library
  * which ones a caller knows), enums and result codes gain values. */
 #define TETHER_VERSION_MAJOR 0
-#define TETHER_VERSION_MINOR 1
+#define TETHER_VERSION_MINOR 2
 #define TETHER_VERSION_PATCH 0
 #define TETHER_MAKE_VERSION(major, minor, patch) \
   ((uint32_t)(((uint32_t)(major) << 16) | ((uint32_t)(minor) << 8) | (uint32_t)(patch)))
@@ -81,7 +82,7 @@ extern "C" {
  * Thread safety: any thread. */
 TETHER_API uint32_t tether_version(void);
 
-/* The loaded library's version as static text, e.g. "0.1.0".
+/* The loaded library's version as static text, e.g. "0.2.0".
  * Lifetime: static. Thread safety: any thread. */
 TETHER_API const char* tether_version_string(void);
 
@@ -95,11 +96,13 @@ typedef enum tether_result {
   TETHER_ERROR_INVALID_HANDLE = -2,     /* not a live client: NULL, destroyed, or never created */
   TETHER_ERROR_INVALID_CONFIG = -3,     /* the config was rejected; last_error says which field */
   TETHER_ERROR_INVALID_PAYLOAD = -4,    /* not one JSON value, invalid UTF-8, or nested too deep */
-  TETHER_ERROR_PAYLOAD_TOO_LARGE = -5,  /* channel plus payload would not fit in one frame */
+  TETHER_ERROR_PAYLOAD_TOO_LARGE = -5,  /* channel plus payload would not fit in one frame: of
+                                           max_message_bytes or, once known, the server's limit */
   TETHER_ERROR_QUEUE_FULL = -6,         /* the outbound queue is at its message or byte limit */
   TETHER_ERROR_PERMISSION_DENIED = -7,  /* the server's permissions forbid this channel action */
   TETHER_ERROR_WRONG_STATE = -8,        /* closed or gave up: call tether_client_connect() first */
-  TETHER_ERROR_INVALID_CHANNEL = -9,    /* empty channel name */
+  TETHER_ERROR_INVALID_CHANNEL = -9,    /* channel name empty, over 256 bytes, not valid UTF-8,
+                                           or containing NUL */
   TETHER_ERROR_OUT_OF_MEMORY = -10,     /* an allocation failed; nothing changed */
   TETHER_ERROR_INTERNAL = -11,          /* a bug in Tether; last_error has detail */
   TETHER_RESULT_FORCE_32 = 0x7fffffff
@@ -122,7 +125,9 @@ typedef enum tether_state {
   TETHER_STATE_RECONNECTING = 4,    /* waiting `delay_ms` before reconnect attempt `attempt` */
   TETHER_STATE_CLOSED = 5,          /* closed by the host; never reconnects by itself */
   TETHER_STATE_GAVE_UP = 6,         /* backoff_max_attempts consecutive failures */
-  TETHER_STATE_UNAUTHORIZED = 7,    /* the server rejected the token; waits for set_token() */
+  TETHER_STATE_UNAUTHORIZED = 7,    /* the server rejected the token, or closed 1009 on it as
+                                       too large (AUTH_FAILED code "token_too_large");
+                                       waits for set_token() */
   TETHER_STATE_FORCE_32 = 0x7fffffff
 } tether_state;
 
@@ -139,15 +144,23 @@ typedef enum tether_event_type {
   TETHER_EVENT_ACK = 3,                /* message_id: your reliable send was delivered */
   TETHER_EVENT_SEND_FAILED = 4,        /* message_id, outcome: your reliable send was not */
   TETHER_EVENT_AUTH_OK = 5,            /* permissions, user_id, session, expires_at_ms, RESUMED */
-  TETHER_EVENT_AUTH_FAILED = 6,        /* code (e.g. "token_expired"), reason */
-  TETHER_EVENT_TOKEN_REFRESHED = 7,    /* token (the new one), expires_at_ms */
+  TETHER_EVENT_AUTH_FAILED = 6,        /* code (e.g. "token_expired", "token_too_large"), reason */
+  TETHER_EVENT_TOKEN_REFRESHED = 7,    /* token (the new one), expires_at_ms, permissions (the
+                                          set now in force; count 0 if the server sent none) */
   TETHER_EVENT_TOKEN_EXPIRING = 8,     /* expires_at_ms, code, reason: refresh failed; supply a
                                           token with tether_client_set_token() */
   TETHER_EVENT_PERMISSION_DENIED = 9,  /* channel, action ("publish"/"subscribe"), message_id
-                                          (your id for a reliable publish, else 0), code, reason */
+                                          (your id for a reliable publish, else 0), code, reason;
+                                          codes include "too_large" (the publish would not fit
+                                          subscribers' frames; its SEND_FAILED says TOO_LARGE),
+                                          "too_many_subscriptions", "invalid_channel" */
   TETHER_EVENT_SUBSCRIBED = 10,        /* channel */
-  TETHER_EVENT_UNSUBSCRIBED = 11,      /* channel */
-  TETHER_EVENT_ERROR = 12,             /* code, reason: a protocol complaint; the session goes on */
+  TETHER_EVENT_UNSUBSCRIBED = 11,      /* channel; code and reason when the server dropped it
+                                          (e.g. "permission_revoked" after a token refresh or
+                                          resume): the subscription is gone for good */
+  TETHER_EVENT_ERROR = 12,             /* code, reason: a protocol complaint; the session goes on
+                                          ("frame_refused": the transport would not send a frame;
+                                          the connection is dropped and the session reconnects) */
   TETHER_EVENT_TRANSPORT_ERROR = 13,   /* code (e.g. "connect_failed", "tls_verify_failed",
                                           "tls_hostname_mismatch", "tls_pin_mismatch"), reason,
                                           close_code; a state change follows */
@@ -166,6 +179,9 @@ typedef enum tether_send_outcome {
   TETHER_OUTCOME_CANCELLED = 3,          /* withdrawn before it was ever transmitted */
   TETHER_OUTCOME_PERMISSION_DENIED = 4,  /* the server refused it */
   TETHER_OUTCOME_OVERFLOW = 5,           /* dropped by a full buffer */
+  TETHER_OUTCOME_TOO_LARGE = 6,          /* larger than the server accepts in one frame (its
+                                            advertised limit, or a frame it closed with
+                                            1009); queued before that was known; never resent */
   TETHER_OUTCOME_FORCE_32 = 0x7fffffff
 } tether_send_outcome;
 
@@ -219,7 +235,8 @@ typedef enum tether_jitter {
  * default below, then change what you need. tether_client_create() copies
  * every string and array, so the config may be freed right after it. */
 typedef struct tether_config {
-  uint32_t struct_size; /* sizeof(tether_config), set by tether_config_init */
+  uint32_t struct_size; /* sizeof(tether_config), set by tether_config_init; the
+                           0.1 size (up to reserved0) is accepted too */
   uint32_t url_count;   /* entries in `urls`; default 0 */
 
   /* Servers, ws:// or wss:// (at least one): `url` if not NULL, followed by
@@ -232,24 +249,31 @@ typedef struct tether_config {
 
   /* Reconnect backoff: attempt n (0-based) waits min(max, initial * decay^n), jittered. */
   int64_t backoff_initial_ms;    /* > 0; default 500 */
-  int64_t backoff_max_ms;        /* >= initial; default 30000 */
-  double backoff_decay;          /* growth per failed attempt, >= 1; default 1.5 */
-  int64_t backoff_stable_ms;     /* authenticated this long resets the attempt count; 5000 */
+  int64_t backoff_max_ms;        /* >= initial, at most 604800000 (7 days); default 30000 */
+  double backoff_decay;          /* growth per failed attempt, 1..100; default 1.5 */
+  int64_t backoff_stable_ms;     /* authenticated this long resets the attempt count; at
+                                    most 604800000 (7 days); default 5000 */
   uint32_t backoff_jitter;       /* tether_jitter; default FULL */
   uint32_t backoff_max_attempts; /* consecutive failures before GAVE_UP, 0 = never; 10 */
 
-  int64_t connect_timeout_ms;    /* TCP + TLS + WebSocket handshake; > 0; default 10000 */
-  int64_t heartbeat_interval_ms; /* a ping this often; > 0; default 15000 */
+  /* Every *_ms duration is at most 604800000 (7 days); larger is INVALID_CONFIG. */
+  int64_t connect_timeout_ms;    /* TCP + TLS + WebSocket handshake; > 0, at most 604800000
+                                    (7 days); default 10000 */
+  int64_t heartbeat_interval_ms; /* a ping this often; > 0, at most 604800000 (7 days);
+                                    default 15000 */
   int64_t heartbeat_timeout_ms;  /* no pong this long = link dead; < interval; default 5000 */
 
   /* Reliable delivery and the outbound queue (sends made while offline wait here). */
-  int64_t ack_timeout_ms;       /* resend an unacked reliable message after this; 5000 */
+  int64_t ack_timeout_ms;       /* resend an unacked reliable message after this; > 0, at
+                                   most 604800000 (7 days); default 5000 */
   uint32_t ack_max_retries;     /* resends before SEND_FAILED/TIMED_OUT; default 5 */
   uint32_t max_in_flight;       /* unacked reliable messages on the wire, > 0; default 1024 */
   uint64_t queue_max_messages;  /* queued messages before QUEUE_FULL, > 0; default 4096 */
   uint64_t queue_max_bytes;     /* queued channel+payload bytes, > 0; default 4194304 */
   uint32_t receive_window;      /* out-of-order reliable messages accepted, > 0; 4096 */
-  uint32_t max_message_bytes;   /* largest frame either way, >= 1024; default 1048576 */
+  uint32_t max_message_bytes;   /* largest frame either way, >= 1024; default 1048576. A
+                                   server that advertises a smaller limit lowers it for
+                                   what this client sends */
 
   /* Authentication and TLS. */
   const char* token;            /* JWT presented on connect; default NULL (set it later) */
@@ -258,9 +282,12 @@ typedef struct tether_config {
   const char* const* tls_pins;  /* base64(SHA-256(SPKI DER)) of accepted server keys */
   uint32_t tls_pin_count;       /* entries in tls_pins; default 0 (no pinning) */
   uint32_t tls_verify_peer;     /* 1 = verify chain and host name (default); 0 only in tests */
-  int64_t auth_timeout_ms;      /* open -> authenticated, > 0; default 10000 */
-  int64_t refresh_lead_ms;      /* refresh the token this long before it expires; 60000 */
-  int64_t refresh_timeout_ms;   /* wait this long for a refreshed token, > 0; default 10000 */
+  int64_t auth_timeout_ms;      /* open -> authenticated, > 0, at most 604800000 (7 days);
+                                   default 10000 */
+  int64_t refresh_lead_ms;      /* refresh the token this long before it expires; >= 0, at
+                                   most 604800000 (7 days); default 60000 */
+  int64_t refresh_timeout_ms;   /* wait this long for a refreshed token, > 0, at most
+                                   604800000 (7 days); default 10000 */
 
   /* Host side. */
   uint64_t max_pending_events;  /* events waiting for pump(), 1..2^30; at the limit inbound
@@ -268,12 +295,31 @@ typedef struct tether_config {
   uint64_t seed;                /* jitter and random balancing; 0 = random; default 0 */
   int32_t log_level;            /* tether_log_level for LOG events; default WARN */
   uint32_t reserved0;           /* zero */
+
+  /* ---- Added in 0.2 (a 0.1 caller's smaller struct_size gets the defaults) */
+  uint64_t max_pending_event_bytes; /* bytes held by events waiting for pump() (channel,
+                                       payload and text), >= 65536; at the limit inbound
+                                       messages wait or drop as for max_pending_events;
+                                       default 16777216 */
 } tether_config;
 
-/* Sets struct_size and every default documented in tether_config.
- * Returns: TETHER_OK. Errors: INVALID_ARGUMENT if config is NULL.
+/* Sets struct_size and every default documented in tether_config, writing
+ * only the first `struct_size` bytes: pass sizeof(tether_config) as the
+ * caller's header declares it. A caller compiled against an older, smaller
+ * tether_config thus never has bytes written past its struct.
+ * Returns: TETHER_OK. Errors: INVALID_ARGUMENT if config is NULL or
+ *   struct_size is not the size of this or an older version of the struct.
  * Thread safety: any thread. */
+TETHER_API int32_t tether_config_init_sized(tether_config* config, uint32_t struct_size);
+
+/* tether_config_init(config) is tether_config_init_sized() with this header's
+ * sizeof(tether_config) (as zlib's deflateInit passes sizeof(z_stream)). The
+ * exported function of the same name, called by programs built against 0.1,
+ * initializes the 0.1 struct. Bindings that call the library directly (C#)
+ * use tether_config_init_sized with their struct's size. */
 TETHER_API int32_t tether_config_init(tether_config* config);
+#define tether_config_init(config) \
+  tether_config_init_sized((config), (uint32_t)sizeof(tether_config))
 
 /* ---- Client lifecycle ------------------------------------------------------ */
 
@@ -284,7 +330,9 @@ typedef struct tether_client tether_client;
 /* Validates the config, then creates an idle client and its I/O thread. It
  * does not connect: subscribe to channels, then call tether_client_connect().
  * Returns: TETHER_OK and *out_client set; on error *out_client is NULL.
- * Errors: INVALID_ARGUMENT (NULL, wrong struct_size), INVALID_CONFIG (the
+ * Errors: INVALID_ARGUMENT (NULL, or a struct_size that is neither
+ *   sizeof(tether_config) nor an older version's; with an older one, the
+ *   fields added since take their defaults), INVALID_CONFIG (the
  *   text in tether_client_last_error(NULL) names the field), OUT_OF_MEMORY,
  *   INTERNAL (e.g. the thread could not start).
  * Lifetime: the config and its strings may be freed when this returns.
@@ -292,11 +340,16 @@ typedef struct tether_client tether_client;
 TETHER_API int32_t tether_client_create(const tether_config* config, tether_client** out_client);
 
 /* Drops every connection at once (no closing handshake), stops the I/O
- * thread and frees the client. Quick from any state. Unresolved reliable sends
- * are abandoned without events. tether_client_destroy(NULL) is a no-op.
- * Lifetime: every pointer obtained from this client becomes invalid.
- * Thread safety: any thread; calls racing with it on other threads either
- * complete or return INVALID_HANDLE. */
+ * thread and frees the client. Quick from any state, a host name lookup in
+ * progress included (it is left to finish on its own). Unresolved reliable
+ * sends are abandoned without events. tether_client_destroy(NULL) is a no-op.
+ * Lifetime: every pointer obtained from this client (events and their text)
+ *   is invalid once destroy returns. Finish reading events before calling
+ *   it: reading one while destroy runs is a race, as it is during a pump().
+ * Thread safety: any thread. A call on this client already in progress on
+ *   another thread, pump() and event() included, returns before destroy
+ *   frees anything (destroy waits for it); a call starting later returns
+ *   INVALID_HANDLE (or NULL). */
 TETHER_API void tether_client_destroy(tether_client* client);
 
 /* Starts connecting every pool connection (from IDLE, CLOSED, GAVE_UP or
@@ -307,21 +360,45 @@ TETHER_API int32_t tether_client_connect(tether_client* client);
 
 /* Closes every connection with code 1000 and stops reconnecting. Queued and
  * unacked reliable sends resolve as SEND_FAILED/CLOSED; the state becomes
- * CLOSED. tether_client_connect() starts over (the session is not resumed).
+ * CLOSED. tether_client_connect() then starts a new session: nothing is
+ * resumed, so messages published for the old session meanwhile are never
+ * delivered. The channels you subscribed to are kept and subscribed again.
  * Returns: TETHER_OK. Errors: INVALID_HANDLE. Thread safety: any thread. */
 TETHER_API int32_t tether_client_close(tether_client* client);
 
 /* Skips the current backoff wait (e.g. the OS reports the network is back),
- * and restarts after GAVE_UP. No-op in other states.
+ * and restarts after GAVE_UP. On a READY connection it checks the link
+ * instead (e.g. after the app resumes from suspension, when the link may be
+ * dead while the state still says READY): a ping goes out at once, unless
+ * one is already outstanding, and no pong within heartbeat_timeout_ms means
+ * the link is dead: the connection closes with 4000 and reconnects as usual.
+ * No-op in other states.
  * Returns: TETHER_OK. Errors: INVALID_HANDLE. Thread safety: any thread. */
 TETHER_API int32_t tether_client_reconnect_now(tether_client* client);
 
-/* Replaces the token: used for every later auth, presented to the server at
- * once when READY (refreshing permissions and expiry), and leaves
- * UNAUTHORIZED by reconnecting.
+/* Replaces the token: used for every later auth, presented to the server
+ * when READY (refreshing permissions and expiry; at once, or as soon as a
+ * refresh already in flight is answered), and leaves UNAUTHORIZED by
+ * reconnecting.
  * Returns: TETHER_OK. Errors: INVALID_HANDLE, INVALID_ARGUMENT (NULL token).
  * Lifetime: copied. Thread safety: any thread. */
 TETHER_API int32_t tether_client_set_token(tether_client* client, const char* token);
+
+/* ---- Limits a host can hit -------------------------------------------------
+ * - Channel names: 1..256 bytes of valid UTF-8 without NUL (INVALID_CHANNEL).
+ * - Payloads: one JSON value, valid UTF-8, arrays and objects nested at most
+ *   32 deep (INVALID_PAYLOAD).
+ * - Envelope: a channel message costs 127 bytes plus its channel name (a '"'
+ *   or '\' counts 2 bytes, a control character 6) on top of the payload. The
+ *   largest payload is therefore max_message_bytes - 127 - channel bytes, or
+ *   less when the server advertises a smaller frame limit at authentication
+ *   (PAYLOAD_TOO_LARGE).
+ * - Batches: the library packs at most 4096 messages into one frame, or the
+ *   server's advertised maximum; the host never sees batches.
+ * - Durations: every *_ms field of tether_config is at most 604800000 (7 days).
+ * - Events waiting for pump(): max_pending_events and max_pending_event_bytes;
+ *   at either limit inbound reliable messages wait on the server (nothing is
+ *   lost) and unreliable ones are dropped. */
 
 /* ---- Messaging --------------------------------------------------------------- */
 
@@ -330,10 +407,15 @@ TETHER_API int32_t tether_client_set_token(tether_client* client, const char* to
  * message waits in the queue and leaves after the next authentication.
  * With TETHER_SEND_RELIABLE it is retried across reconnects until it resolves
  * exactly once as an ACK or SEND_FAILED event carrying *out_message_id.
+ * A channel name is 1..256 bytes of UTF-8 (no NUL: it ends the string).
+ * A message queued before the server's frame limit was known, and larger
+ * than it, fails later: SEND_FAILED/TOO_LARGE if reliable, else it is
+ * dropped with an ERROR event (code "too_large").
  * Returns: TETHER_OK; *out_message_id (if not NULL) is the id, unique per
  *   client and never 0, of a reliable send, 0 for an unreliable one.
  * Errors: INVALID_HANDLE, INVALID_ARGUMENT (NULL pointers, unknown flags),
- *   INVALID_CHANNEL, INVALID_PAYLOAD, PAYLOAD_TOO_LARGE, QUEUE_FULL,
+ *   INVALID_CHANNEL (empty, over 256 bytes, not UTF-8), INVALID_PAYLOAD,
+ *   PAYLOAD_TOO_LARGE (over max_message_bytes or the server's limit), QUEUE_FULL,
  *   PERMISSION_DENIED (known permissions forbid publishing here), WRONG_STATE
  *   (CLOSED or GAVE_UP). Nothing is queued on error.
  * Ordering: per channel with the default STICKY_CHANNEL balancing.
@@ -345,7 +427,8 @@ TETHER_API int32_t tether_client_send(tether_client* client, const char* channel
  * SUBSCRIBED event or refuses with PERMISSION_DENIED. Subscriptions survive
  * reconnects; calls made while offline are sent after authentication.
  * Returns: TETHER_OK. Errors: INVALID_HANDLE, INVALID_ARGUMENT (NULL),
- *   INVALID_CHANNEL, PERMISSION_DENIED, WRONG_STATE.
+ *   INVALID_CHANNEL (empty, over 256 bytes, not UTF-8), PERMISSION_DENIED,
+ *   WRONG_STATE. Nothing is sent on error.
  * Thread safety: any thread. */
 TETHER_API int32_t tether_client_subscribe(tether_client* client, const char* channel);
 
@@ -391,7 +474,8 @@ typedef struct tether_event {
   const char* token;        /* 120: TOKEN_REFRESHED: the new token */
   const char* user_id;      /* 128: AUTH_OK: the token's subject */
   const char* session;      /* 136: AUTH_OK: the session id */
-  const char* permissions;  /* 144: AUTH_OK: the permission set, joined with '\n' */
+  const char* permissions;  /* 144: AUTH_OK, TOKEN_REFRESHED: the permission set, joined
+                                      with '\n' */
   const void* reserved_ptr; /* 152: NULL */
   uint32_t channel_len;     /* 160 */
   uint32_t data_len;        /* 164 */
@@ -438,7 +522,9 @@ TETHER_API const tether_event* tether_client_event(tether_client* client, uint32
 /* ---- Statistics ------------------------------------------------------------- */
 
 typedef struct tether_stats {
-  uint32_t struct_size;       /*   0: set to sizeof(tether_stats) before the call */
+  uint32_t struct_size;       /*   0: set to sizeof(tether_stats) before the call;
+                                       an older, smaller size (>= 8) gets the
+                                       fields that fit */
   uint32_t state;             /*   4: tether_state (pool: READY if any connection is) */
   uint64_t messages_sent;     /*   8: channel messages put on the wire (first transmissions) */
   uint64_t messages_received; /*  16: channel messages delivered to the app */
@@ -459,9 +545,11 @@ typedef struct tether_stats {
 TETHER_API int32_t tether_client_pool_size(tether_client* client);
 
 /* A live snapshot of one pool connection's counters. Set
- * out_stats->struct_size first; the library writes no more than that.
+ * out_stats->struct_size first; the library writes only the whole fields
+ * that fit in that many bytes, never past it, and leaves struct_size as is.
  * Returns: TETHER_OK. Errors: INVALID_HANDLE, INVALID_ARGUMENT (NULL, index
- *   out of range, struct_size too small). Thread safety: any thread. */
+ *   out of range, struct_size below 8 or above sizeof(tether_stats)).
+ * Thread safety: any thread. */
 TETHER_API int32_t tether_client_connection_stats(tether_client* client, uint32_t index,
                                                   tether_stats* out_stats);
 

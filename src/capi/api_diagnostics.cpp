@@ -1,5 +1,6 @@
 // C functions that observe or perturb a client: stats, simulator, logging,
 // last error.
+#include <cstddef>
 #include <cstring>
 #include <string>
 
@@ -12,15 +13,24 @@ using tether::capi::ClientHandle;
 
 namespace {
 
-// Writes at most out->struct_size bytes, so a caller built against an
-// older, shorter tether_stats is never overrun.
+// From offset 8 on every tether_stats field is 8 bytes (no pointers), so a
+// size rounded down to 8 ends on a field boundary.
+static_assert(offsetof(tether_stats, messages_sent) == 8 && sizeof(tether_stats) % 8 == 0,
+              "tether_stats: whole fields are no longer 8-byte units");
+constexpr uint32_t kStatsHeaderSize = offsetof(tether_stats, messages_sent);
+
+// Writes the whole fields that fit in out->struct_size bytes and nothing
+// past them, so a caller built against an older, shorter tether_stats is
+// never overrun; struct_size itself is left as the caller set it.
 int32_t write_stats(ClientHandle& c, const tether::client::ConnectionStats& in, tether_stats* out) {
   if (out == nullptr) return c.fail(TETHER_ERROR_INVALID_ARGUMENT, "stats: out_stats is NULL");
-  if (out->struct_size < sizeof(tether_stats)) {
-    return c.fail(TETHER_ERROR_INVALID_ARGUMENT, "stats: set out_stats->struct_size = sizeof(tether_stats)");
+  const uint32_t size = out->struct_size;
+  if (size < kStatsHeaderSize || size > sizeof(tether_stats)) {
+    return c.fail(TETHER_ERROR_INVALID_ARGUMENT,
+                  "stats: out_stats->struct_size must be 8..sizeof(tether_stats): set it to sizeof(tether_stats)");
   }
   tether_stats stats{};
-  stats.struct_size = sizeof(tether_stats);
+  stats.struct_size = size;
   stats.state = tether::capi::to_c(in.state);
   stats.messages_sent = in.messages_sent;
   stats.messages_received = in.messages_received;
@@ -33,7 +43,7 @@ int32_t write_stats(ClientHandle& c, const tether::client::ConnectionStats& in, 
   stats.routed = in.routed;
   stats.sim_dropped = in.sim_dropped;
   stats.rtt_ms = in.rtt_ms;
-  std::memcpy(out, &stats, sizeof(stats));
+  std::memcpy(out, &stats, size - size % 8);
   return TETHER_OK;
 }
 

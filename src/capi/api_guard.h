@@ -3,6 +3,7 @@
 // calls leave their detail text (per client, or per thread without one).
 #include <cstdint>
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 
@@ -23,12 +24,15 @@ std::string thread_error();
 int32_t fail_from_exception(ClientHandle* client) noexcept;
 
 // Runs body(ClientHandle&) -> int32_t for a live handle; no exception escapes.
+// A destroy() on another thread waits until body returns.
 template <typename Body>
 int32_t call_with_client(const tether_client* handle, Body&& body) noexcept {
   std::shared_ptr<ClientHandle> client;
   try {
     client = HandleRegistry::instance().find(handle);
     if (!client) return fail_without_client(TETHER_ERROR_INVALID_HANDLE, kInvalidHandleText);
+    std::shared_lock<std::shared_mutex> alive(client->lifetime());
+    if (client->destroyed()) return fail_without_client(TETHER_ERROR_INVALID_HANDLE, kInvalidHandleText);
     return body(*client);
   } catch (...) {
     return fail_from_exception(client.get());

@@ -1,4 +1,6 @@
 // Library-wide C functions: version, static names, config defaults.
+#include <cstring>
+
 #include "capi/api_guard.h"
 #include "capi/config_translation.h"
 #include "tether/tether.h"
@@ -67,12 +69,26 @@ const char* tether_event_type_string(uint32_t type) {
   }
 }
 
-int32_t tether_config_init(tether_config* config) {
+int32_t tether_config_init_sized(tether_config* config, uint32_t struct_size) {
   if (config == nullptr) {
     return tether::capi::fail_without_client(TETHER_ERROR_INVALID_ARGUMENT, "config is NULL");
   }
-  tether::capi::fill_defaults(*config);
+  if (!tether::capi::is_known_config_size(struct_size)) {
+    return tether::capi::fail_without_client(
+        TETHER_ERROR_INVALID_ARGUMENT, "struct_size is not sizeof(tether_config) of this or an older version");
+  }
+  tether_config defaults;
+  tether::capi::fill_defaults(defaults);
+  defaults.struct_size = struct_size;
+  std::memcpy(config, &defaults, struct_size);
   return TETHER_OK;
+}
+
+// The exported symbol behind the header's macro: programs built against 0.1
+// call it, and their struct ends where 0.1's did.
+#undef tether_config_init
+int32_t tether_config_init(tether_config* config) {
+  return tether_config_init_sized(config, tether::capi::kConfigSize_0_1);
 }
 
 }  // extern "C"

@@ -1,4 +1,6 @@
 // C functions that create, drive and destroy a client.
+#include <cstddef>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <utility>
@@ -19,12 +21,19 @@ int32_t tether_client_create(const tether_config* config, tether_client** out_cl
     if (out_client == nullptr) return fail_without_client(TETHER_ERROR_INVALID_ARGUMENT, "out_client is NULL");
     *out_client = nullptr;
     if (config == nullptr) return fail_without_client(TETHER_ERROR_INVALID_ARGUMENT, "config is NULL");
-    if (config->struct_size != sizeof(tether_config)) {
+    if (!tether::capi::is_known_config_size(config->struct_size)) {
       return fail_without_client(TETHER_ERROR_INVALID_ARGUMENT,
-                                 "config->struct_size is not sizeof(tether_config): call tether_config_init()");
+                                 "config->struct_size is not the sizeof(tether_config) of this or an older "
+                                 "version: call tether_config_init()");
     }
+    // An older caller's smaller struct: its fields over the defaults, and
+    // nothing read past its end.
+    tether_config full;
+    tether::capi::fill_defaults(full);
+    std::memcpy(&full, config, config->struct_size);
+    full.struct_size = sizeof(tether_config);
     tether::client::EngineConfig engine_config;
-    if (const char* problem = tether::capi::translate_config(*config, engine_config)) {
+    if (const char* problem = tether::capi::translate_config(full, engine_config)) {
       return fail_without_client(TETHER_ERROR_INVALID_CONFIG, problem);
     }
     std::string error;
@@ -39,10 +48,10 @@ int32_t tether_client_create(const tether_config* config, tether_client** out_cl
 
 void tether_client_destroy(tether_client* client) {
   try {
-    // A call still running on another thread holds its own reference and
-    // finishes first; the engine is destroyed by whoever lets go last.
+    // Later calls no longer find the handle; calls already running on other
+    // threads finish first (destroy() waits for them), then the engine goes.
     std::shared_ptr<ClientHandle> handle = HandleRegistry::instance().remove(client);
-    handle.reset();
+    if (handle) handle->destroy();
   } catch (...) {
     tether::capi::fail_from_exception(nullptr);
   }

@@ -3,6 +3,7 @@
 // the API needs around it (translated events, last error text).
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,16 @@ namespace tether::capi {
 class ClientHandle {
  public:
   explicit ClientHandle(std::unique_ptr<client::Engine> engine) : engine_(std::move(engine)) {}
+
+  // Every call holds this shared while it runs; destroy() holds it
+  // exclusively, so it waits for calls in progress on other threads
+  // (pump() and event() included) and frees nothing under them.
+  std::shared_mutex& lifetime() { return lifetime_; }
+  // True once destroy() ran: a call that found the handle just before then
+  // must not touch the engine. Read with lifetime() held.
+  bool destroyed() const { return engine_ == nullptr; }
+  // Waits for calls in progress, then stops the engine and frees the events.
+  void destroy();
 
   client::Engine& engine() { return *engine_; }
 
@@ -29,7 +40,8 @@ class ClientHandle {
   std::string last_error() const;
 
  private:
-  std::unique_ptr<client::Engine> engine_;
+  std::shared_mutex lifetime_;
+  std::unique_ptr<client::Engine> engine_;  // null once destroyed
 
   std::mutex pump_mutex_;
   std::vector<tether_event> events_;  // reused from pump to pump

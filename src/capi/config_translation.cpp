@@ -1,5 +1,6 @@
 #include "capi/config_translation.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 
@@ -11,6 +12,13 @@ namespace {
 
 // Above this many pending events pump() could not report the count as int32_t.
 constexpr uint64_t kMaxPendingEvents = uint64_t{1} << 30;
+
+// A caller built against an older header passes a smaller struct_size; a
+// field past its end was never written and keeps the engine's default.
+template <typename Field>
+bool caller_has(const tether_config& c, size_t field_offset) {
+  return c.struct_size >= field_offset + sizeof(Field);
+}
 
 template <typename To, typename From>
 bool fits(From value) {
@@ -47,6 +55,7 @@ void fill_defaults(tether_config& c) {
   c.refresh_lead_ms = s.refresh_lead_ms;
   c.refresh_timeout_ms = s.refresh_timeout_ms;
   c.max_pending_events = d.max_pending_events;
+  c.max_pending_event_bytes = d.max_pending_event_bytes;
   c.seed = d.seed;
   c.log_level = to_c(d.log_level);
 }
@@ -99,6 +108,10 @@ const char* translate_config(const tether_config& c, client::EngineConfig& out) 
 
   if (c.max_pending_events > kMaxPendingEvents) return "max_pending_events must be <= 2^30";
   out.max_pending_events = static_cast<size_t>(c.max_pending_events);
+  if (caller_has<uint64_t>(c, offsetof(tether_config, max_pending_event_bytes))) {
+    if (c.max_pending_event_bytes < client::kMinPendingEventBytes) return "max_pending_event_bytes must be >= 65536";
+    out.max_pending_event_bytes = c.max_pending_event_bytes;
+  }
   out.seed = c.seed;
   if (!from_c(c.log_level, out.log_level)) return "log_level is not a tether_log_level";
   if (c.reserved0 != 0) return "reserved0 must be 0";

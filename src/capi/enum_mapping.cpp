@@ -62,6 +62,7 @@ uint32_t to_c(SendOutcome outcome) {
     case SendOutcome::Cancelled: return TETHER_OUTCOME_CANCELLED;
     case SendOutcome::PermissionDenied: return TETHER_OUTCOME_PERMISSION_DENIED;
     case SendOutcome::Overflow: return TETHER_OUTCOME_OVERFLOW;
+    case SendOutcome::TooLarge: return TETHER_OUTCOME_TOO_LARGE;
   }
   return TETHER_OUTCOME_CLOSED;
 }

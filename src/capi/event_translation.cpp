@@ -41,6 +41,13 @@ uint32_t length_of(size_t length) {
 }
 uint32_t length_of(const std::string& text) { return length_of(text.size()); }
 
+// Events whose permission set the host sees (AUTH_OK, TOKEN_REFRESHED).
+bool carries_permissions(const EngineEvent& event) {
+  return event.kind == EngineEvent::Kind::Session &&
+         (event.session.kind == ClientEvent::Kind::AuthOk ||
+          event.session.kind == ClientEvent::Kind::TokenRefreshed);
+}
+
 // Bytes of a permission list joined with '\n' (without the closing NUL).
 size_t joined_length(const std::vector<std::string>& permissions) {
   size_t length = permissions.empty() ? 0 : permissions.size() - 1;
@@ -93,8 +100,8 @@ void translate_events(const client::Engine& engine, size_t count, std::vector<te
   // events point into it. Each list ends with a NUL so it reads as C text.
   permissions_text.clear();
   for (size_t i = 0; i < count; ++i) {
+    if (!carries_permissions(engine.event(i))) continue;
     const ClientEvent& s = engine.event(i).session;
-    if (s.kind != ClientEvent::Kind::AuthOk) continue;
     for (size_t p = 0; p < s.permissions.size(); ++p) {
       if (p > 0) permissions_text += '\n';
       permissions_text += s.permissions[p];
@@ -107,7 +114,7 @@ void translate_events(const client::Engine& engine, size_t count, std::vector<te
   for (size_t i = 0; i < count; ++i) {
     const EngineEvent& in = engine.event(i);
     translate(in, out[i]);
-    if (in.kind == EngineEvent::Kind::Session && in.session.kind == ClientEvent::Kind::AuthOk) {
+    if (carries_permissions(in)) {
       const size_t length = joined_length(in.session.permissions);
       out[i].permissions = permissions_text.c_str() + joined_offset;
       out[i].permissions_len = length_of(length);

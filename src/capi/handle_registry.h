@@ -1,11 +1,14 @@
 #pragma once
 // The live tether_client handles. A handle is an id that is never reused and
 // never dereferenced, so a destroyed or made-up handle is detected, not
-// followed. Calls hold a shared_ptr for their duration: destroy() on another
-// thread cannot free a client under a running call.
+// followed. Ids are not small sequential numbers (a per-process random salt,
+// random low bits, the top bit set), so a garbage value or an off-by-one
+// handle is rejected instead of hitting another live client. Calls hold a
+// shared_ptr for their duration, so the ClientHandle outlives every call.
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <unordered_map>
 
 #include "capi/client_handle.h"
@@ -25,11 +28,14 @@ class HandleRegistry {
   std::shared_ptr<ClientHandle> remove(const tether_client* handle);
 
  private:
-  HandleRegistry() = default;
+  HandleRegistry();
+  uintptr_t next_id();  // caller holds mutex_
 
   mutable std::mutex mutex_;
   std::unordered_map<uintptr_t, std::shared_ptr<ClientHandle>> live_;
-  uintptr_t next_id_ = 1;
+  std::mt19937_64 random_bits_;
+  uint64_t salt_ = 0;
+  uint64_t counter_ = 0;
 };
 
 }  // namespace tether::capi

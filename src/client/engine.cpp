@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "client/event_buffer.h"
+#include "client/transport_reports.h"
 #include "core/rng.h"
 #include "transport/ws_client.h"
 
@@ -35,27 +36,6 @@ int64_t system_now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-// Stable snake_case names for transport failures, as the host sees them.
-const char* transport_error_code(transport::TransportError error) {
-  using transport::TransportError;
-  switch (error) {
-    case TransportError::None: return "none";
-    case TransportError::InvalidOptions: return "invalid_options";
-    case TransportError::DnsFailed: return "dns_failed";
-    case TransportError::ConnectFailed: return "connect_failed";
-    case TransportError::Timeout: return "connect_timeout";
-    case TransportError::TlsVerifyFailed: return "tls_verify_failed";
-    case TransportError::TlsHostnameMismatch: return "tls_hostname_mismatch";
-    case TransportError::TlsPinMismatch: return "tls_pin_mismatch";
-    case TransportError::TlsHandshakeFailed: return "tls_handshake_failed";
-    case TransportError::WsHandshakeFailed: return "ws_handshake_failed";
-    case TransportError::ProtocolError: return "protocol_error";
-    case TransportError::MessageTooBig: return "message_too_big";
-    case TransportError::ConnectionLost: return "connection_lost";
-  }
-  return "unknown";
-}
-
 }  // namespace
 
 // One pool connection: a core session and the transport connection it drives.
@@ -72,6 +52,7 @@ struct PoolSlot {
   const std::string url;
   ClientSession session;
   ConnectionId connection = kNoConnection;  // the one the session is using
+  ConnectionId refused_connection = kNoConnection;  // refused a frame: being aborted
   TimerId timer = kNoTimer;
   TimeMs timer_at = kNever;
   uint64_t routed = 0;
@@ -169,8 +150,14 @@ class Engine::Impl {
   }
 
   size_t pump() {
-    // Most frames of a polling game have nothing new: skip the lock then.
-    if (pending_events_.load(std::memory_order_acquire) == 0 && front_.size() == 0) return 0;
+    // Most frames of a polling game have nothing new: skip the lock then
+    // (unless a drained backlog's memory is still to be given back).
+    if (pending_events_.load(std::memory_order_acquire) == 0 && front_.size() == 0 && !trimmer_.watching()) {
+      return 0;
+    }
+    // The previous pump's events are done with. After a backlog, free what
+    // recent pumps did not need; each buffer is front_ every other pump.
+    if (trimmer_.watching() && trimmer_.wants_release(front_)) front_.release(trimmer_.keep_slots());
     size_t count;
     bool was_paused;
     {
@@ -182,6 +169,7 @@ class Engine::Impl {
       was_paused = inbound_paused_;
       inbound_paused_ = false;
     }
+    trimmer_.observe(count, front_.bytes());
     if (was_paused) {
       std::lock_guard<std::mutex> lock(mutex_);
       for (auto& slot : slots_) slot->session.set_inbound_paused(false);
@@ -190,6 +178,26 @@ class Engine::Impl {
   }
 
   const EngineEvent& event(size_t index) const { return front_[index]; }
+
+  PendingEventStats pending_event_stats() const {
+    PendingEventStats stats;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      std::lock_guard<std::mutex> events_lock(events_mutex_);
+      stats = pending_;
+      stats.events = back_.size();
+      stats.bytes = back_.bytes();
+      for (const auto& s : slots_) {
+        stats.held_messages += s->session.receiver().buffered();
+        stats.held_bytes += s->session.receiver().buffered_bytes();
+      }
+      stats.buffer_slots = back_.slots();
+      stats.retained_bytes = back_.retained_bytes();
+    }
+    stats.buffer_slots += front_.slots();
+    stats.retained_bytes += front_.retained_bytes();
+    return stats;
+  }
 
   uint32_t pool_size() const { return static_cast<uint32_t>(slots_.size()); }
 
@@ -277,6 +285,11 @@ class Engine::Impl {
     while (slot.session.poll_transmit(frame_)) transmit(slot, frame_);
     ClientEvent event;
     while (slot.session.poll_event(event)) publish(slot, std::move(event));
+    {
+      // A frame may have grown a reorder buffer without adding any event.
+      std::lock_guard<std::mutex> lock(events_mutex_);
+      limit_pending();
+    }
     arm_timer(slot);
   }
 
@@ -322,7 +335,22 @@ class Engine::Impl {
       arm_sim_timer(slot);
       return;
     }
-    ws_->send_text(slot.connection, frame);
+    send_frame(slot, frame);
+  }
+
+  // A frame the transport refuses (e.g. text that is not UTF-8) must not
+  // vanish: the session would wait for an ack that cannot come. Report it
+  // and fail the connection, so the session reconnects and resends.
+  void send_frame(PoolSlot& slot, const std::string& frame) {
+    if (slot.connection == kNoConnection || slot.connection == slot.refused_connection) return;
+    if (ws_->send_text(slot.connection, frame, &refusal_) || refusal_.empty()) return;
+    slot.refused_connection = slot.connection;
+    ClientEvent error;
+    error.kind = ClientEvent::Kind::Error;
+    error.code = "frame_refused";
+    error.reason = "the transport refused a frame (" + refusal_ + "); reconnecting to resend";
+    append_event(slot, EngineEvent::Kind::Session, LogLevel::Error, std::move(error));
+    ws_->abort(slot.connection);  // on_closed follows, as for a dropped link
   }
 
   void on_open(uint32_t index, ConnectionId id) {
@@ -371,7 +399,7 @@ class Engine::Impl {
     log(slot, LogLevel::Info,
         "connection closed: code " + std::to_string(info.code) + " (" + transport::to_string(info.initiator) +
             (reason.empty() ? "" : ", " + reason) + ")");
-    slot.session.handle_closed(info.code, reason, loop_.now_ms());
+    slot.session.handle_closed(info.code, reason, loop_.now_ms(), core_initiator(info.initiator));
     drive(slot);
   }
 
@@ -417,7 +445,7 @@ class Engine::Impl {
   void release_delayed(PoolSlot& slot) {
     const TimeMs now = loop_.now_ms();
     while (!slot.sim_outbound.empty() && slot.sim_outbound.front().due <= now) {
-      if (slot.connection != kNoConnection) ws_->send_text(slot.connection, slot.sim_outbound.front().frame);
+      send_frame(slot, slot.sim_outbound.front().frame);
       slot.sim_outbound.pop_front();
     }
     bool delivered = false;
@@ -443,12 +471,29 @@ class Engine::Impl {
     e.time_ms = loop_.now_ms() + wall_offset_ms_;
     e.log_level = level;
     e.session = std::move(body);
+    back_.add_bytes(event_bytes(e));
     pending_events_.store(back_.size(), std::memory_order_release);
-    if (back_.size() >= config_.max_pending_events && !inbound_paused_) {
-      // The host is not pumping: stop taking in messages until it does.
-      inbound_paused_ = true;
-      for (auto& s : slots_) s->session.set_inbound_paused(true);
+    limit_pending();
+  }
+
+  // Caller holds mutex_ and events_mutex_. At a limit the host is not
+  // keeping up: stop taking in messages until it pumps. Reliable messages a
+  // session holds back for reordering are not counted (its receive window
+  // bounds them): pausing for them would also turn away the one message that
+  // releases them. They are measured, as they all become events at once.
+  void limit_pending() {
+    size_t held_bytes = 0;
+    for (const auto& s : slots_) held_bytes += s->session.receiver().buffered_bytes();
+    pending_.high_water_events = std::max(pending_.high_water_events, back_.size());
+    pending_.high_water_bytes = std::max(pending_.high_water_bytes, back_.bytes());
+    pending_.high_water_held_bytes = std::max(pending_.high_water_held_bytes, held_bytes);
+    if (inbound_paused_ ||
+        (back_.size() < config_.max_pending_events && back_.bytes() < config_.max_pending_event_bytes)) {
+      return;
     }
+    inbound_paused_ = true;
+    ++pending_.pauses;
+    for (auto& s : slots_) s->session.set_inbound_paused(true);
   }
 
   void publish(PoolSlot& slot, ClientEvent&& event) {
@@ -481,6 +526,8 @@ class Engine::Impl {
     stats.queued = s.sender().queued_messages();
     stats.routed = slot.routed;
     stats.sim_dropped = slot.sim_dropped;
+    stats.deferred_reliable = c.deferred_reliable;
+    stats.dropped_unreliable = c.dropped_unreliable;
     return stats;
   }
 
@@ -496,14 +543,17 @@ class Engine::Impl {
   std::vector<ConnectionLoad> loads_;
   core::SeededRng sim_rng_;
   std::string frame_;  // reused transmit buffer
+  std::string refusal_;  // why the transport refused a frame; reused
   std::atomic<uint64_t> next_message_id_{0};
   std::atomic<bool> flush_posted_{false};
   std::atomic<int32_t> log_level_;
 
-  std::mutex events_mutex_;  // back_ and inbound_paused_
+  mutable std::mutex events_mutex_;  // back_, inbound_paused_ and pending_
   EventBuffer back_;         // filled by the io thread
   EventBuffer front_;        // read by the host between pumps
+  EventBufferTrimmer trimmer_;  // pumping thread only
   bool inbound_paused_ = false;
+  PendingEventStats pending_;  // high-water marks and pauses
   std::atomic<size_t> pending_events_{0};  // back_.size(), readable without the lock
 };
 
@@ -538,6 +588,7 @@ SendStatus Engine::unsubscribe(std::string_view channel) { return impl_->subscri
 
 size_t Engine::pump() { return impl_->pump(); }
 const EngineEvent& Engine::event(size_t index) const { return impl_->event(index); }
+PendingEventStats Engine::pending_event_stats() const { return impl_->pending_event_stats(); }
 
 uint32_t Engine::pool_size() const { return impl_->pool_size(); }
 ConnectionStats Engine::connection_stats(uint32_t index) const { return impl_->connection_stats(index); }

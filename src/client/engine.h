@@ -41,6 +41,8 @@ class Engine {
   // how many there are. Pointers into earlier events become invalid.
   size_t pump();
   const EngineEvent& event(size_t index) const;
+  // Backpressure and buffer memory. Thread safety: the pumping thread.
+  PendingEventStats pending_event_stats() const;
 
   uint32_t pool_size() const;
   ConnectionStats connection_stats(uint32_t index) const;

@@ -31,14 +31,22 @@ struct EngineConfig {
   std::string tls_ca_pem;
   std::vector<std::string> tls_pinned_spki_sha256;
 
-  // Events waiting for pump(). At this many, inbound reliable messages are
-  // deferred (not acked, so the server resends them later) and unreliable
-  // ones dropped (counted), until the host pumps again.
+  // Events waiting for pump(), by count and by the bytes of their text
+  // (event_bytes()). At either limit, inbound reliable messages are deferred
+  // (not acked, so the server resends them later) and unreliable ones
+  // dropped (counted), until the host pumps again. The limits can be passed
+  // by what one frame delivers: the frame that reached them (at most
+  // max_frame_bytes), plus the reliable messages it released from the
+  // reorder buffer (at most receive_window of them).
   size_t max_pending_events = 65536;
+  uint64_t max_pending_event_bytes = uint64_t{16} << 20;  // >= kMinPendingEventBytes
   uint64_t seed = 0;  // jitter and random balancing; 0 = from std::random_device
   LogLevel log_level = LogLevel::Warn;
   NetworkSimulation simulation;
 };
+
+// Below this one large message could pause inbound on its own.
+constexpr uint64_t kMinPendingEventBytes = 65536;
 
 // Returns nullptr if valid, else a static description of the first problem.
 const char* validate(const EngineConfig& config);
@@ -57,6 +65,27 @@ struct EngineEvent {
   core::ClientEvent session;
 };
 
+// The bytes an event holds for the host: its channel, payload and text
+// fields. What max_pending_event_bytes counts.
+size_t event_bytes(const EngineEvent& event);
+
+// Events waiting for the host, and the backpressure they caused.
+struct PendingEventStats {
+  size_t events = 0;             // waiting for the next pump()
+  size_t bytes = 0;              // their event_bytes()
+  size_t high_water_events = 0;  // the most ever waiting at once
+  size_t high_water_bytes = 0;
+  // Reliable messages the sessions hold back for reordering (events to be,
+  // all at once when the gap fills): not limited here, but by receive_window.
+  size_t held_messages = 0;
+  size_t held_bytes = 0;         // their channel + payload bytes
+  size_t high_water_held_bytes = 0;
+  uint64_t pauses = 0;           // times a limit paused inbound messages
+  // Memory the two event buffers keep between pumps (read on the pumping thread).
+  size_t buffer_slots = 0;       // event slots allocated
+  size_t retained_bytes = 0;     // text the slots may still hold, at most
+};
+
 struct ConnectionStats {
   core::ClientState state = core::ClientState::Idle;
   uint64_t messages_sent = 0;
@@ -70,6 +99,8 @@ struct ConnectionStats {
   uint64_t queued = 0;      // waiting to be sent
   uint64_t routed = 0;      // messages the balancer assigned to this connection
   uint64_t sim_dropped = 0; // frames the network simulator discarded
+  uint64_t deferred_reliable = 0;   // reliable messages refused while inbound was paused (resent)
+  uint64_t dropped_unreliable = 0;  // unreliable messages dropped while inbound was paused
 
   void add(const ConnectionStats& other);
 };

@@ -16,6 +16,7 @@
 #include "transport/detail/close_classifier.h"
 #include "transport/detail/close_reason.h"
 #include "transport/detail/event_loop_access.h"
+#include "transport/detail/resolving_endpoint.h"
 #include "transport/detail/spki_pin.h"
 #include "transport/detail/tls_contexts.h"
 #include "transport/detail/ws_config.h"
@@ -24,8 +25,8 @@ namespace tether::transport {
 
 namespace {
 
-using PlainEndpoint = websocketpp::client<detail::PlainClientConfig>;
-using TlsEndpoint = websocketpp::client<detail::TlsClientConfig>;
+using PlainEndpoint = websocketpp::client<detail::WithDetachedLookups<detail::PlainClientConfig>>;
+using TlsEndpoint = websocketpp::client<detail::WithDetachedLookups<detail::TlsClientConfig>>;
 using AnyConnection = std::variant<PlainEndpoint::connection_ptr, TlsEndpoint::connection_ptr>;
 
 template <typename ConnectionPtr>
@@ -51,6 +52,8 @@ std::string check_options(const ClientConnectOptions& options) {
 }
 
 }  // namespace
+
+bool is_valid_spki_pin(std::string_view pin) noexcept { return detail::is_valid_spki_pin(pin); }
 
 class WsClient::Impl : public std::enable_shared_from_this<WsClient::Impl> {
  public:
@@ -100,13 +103,17 @@ class WsClient::Impl : public std::enable_shared_from_this<WsClient::Impl> {
     return id;
   }
 
-  bool send_text(ConnectionId id, std::string_view text) {
+  bool send_text(ConnectionId id, std::string_view text, std::string* refusal) {
     Entry* entry = find_live(id);
     if (entry == nullptr || entry->stage != detail::Stage::Open) return false;
     std::error_code ec;
     std::visit([&](auto& connection) {
       ec = connection->send(text.data(), text.size(), websocketpp::frame::opcode::text);
     }, entry->connection);
+    // invalid_state: websocketpp is already closing; on_closed tells the rest.
+    if (ec && refusal != nullptr && ec != websocketpp::error::make_error_code(websocketpp::error::invalid_state)) {
+      *refusal = ec.message();
+    }
     return !ec;
   }
 
@@ -145,6 +152,10 @@ class WsClient::Impl : public std::enable_shared_from_this<WsClient::Impl> {
   // The WsClient is going away: silence everything and drop every socket.
   void detach() {
     detached_ = true;
+    // A lookup that never answers would otherwise keep its connection, and
+    // so this Impl, alive until the system resolver gives up.
+    plain_.cancel_lookups();
+    tls_.cancel_lookups();
     for (auto& [id, entry] : entries_) {
       std::visit([](auto& connection) { drop_socket(connection); }, entry.connection);
     }
@@ -423,10 +434,16 @@ ConnectionId WsClient::connect(const ClientConnectOptions& options, ClientHandle
   }
 }
 
-bool WsClient::send_text(ConnectionId id, std::string_view text) noexcept {
+bool WsClient::send_text(ConnectionId id, std::string_view text, std::string* refusal) noexcept {
   try {
-    return impl_ && impl_->send_text(id, text);
+    if (refusal != nullptr) refusal->clear();
+    return impl_ && impl_->send_text(id, text, refusal);
   } catch (...) {
+    // Most likely out of memory: the frame is lost all the same.
+    try {
+      if (refusal != nullptr) *refusal = "cannot queue the frame (out of memory)";
+    } catch (...) {
+    }
     return false;
   }
 }

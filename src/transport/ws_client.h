@@ -31,6 +31,10 @@ struct ClientConnectOptions {
   std::vector<std::string> pinned_spki_sha256;
 };
 
+// True for a pin in pinned_spki_sha256's format: 44 characters of standard
+// base64 that decode to exactly 32 bytes. Lets a config be checked up front.
+bool is_valid_spki_pin(std::string_view pin) noexcept;
+
 // Called on the loop thread. They may call back into the WsClient, including
 // connect() from on_closed.
 struct ClientHandlers {
@@ -58,7 +62,11 @@ class WsClient {
 
   // Queues one text frame (copied). False unless the connection is open.
   // Frames sent in one loop turn, or while a write is in flight, go out in one write.
-  bool send_text(ConnectionId id, std::string_view text) noexcept;
+  // `refusal` (if given) is set when the frame itself was refused, e.g. text
+  // that is not UTF-8, and left empty when the connection is just not open
+  // (or already closing): the frame is lost either way, but only a refusal
+  // means on_closed will not follow by itself.
+  bool send_text(ConnectionId id, std::string_view text, std::string* refusal = nullptr) noexcept;
 
   // Bytes queued but not yet handed to the socket: a growing number means a
   // slow network. 0 for unknown ids.

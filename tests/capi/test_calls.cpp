@@ -202,5 +202,5 @@ TEST_CASE("every result, state and event type has a name", "[capi]") {
   }
   CHECK(std::string(tether_state_string(99)) == "unknown");
   CHECK(tether_version() == TETHER_VERSION);
-  CHECK(std::string(tether_version_string()) == "0.1.0");
+  CHECK(std::string(tether_version_string()) == "0.2.0");
 }

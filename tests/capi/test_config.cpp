@@ -61,6 +61,10 @@ struct BadConfig {
 };
 
 const char* const kNullEntry[] = {"ws://127.0.0.1:1", nullptr};
+// Base64 of 31 bytes, and a valid-looking pin with a character outside base64.
+const char* const kShortPin[] = {"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg=="};
+const char* const kBadCharPin[] = {"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh*="};
+constexpr int64_t kOverMaxMs = 604800001;  // one past the documented 7-day maximum
 
 }  // namespace
 
@@ -97,6 +101,19 @@ TEST_CASE("invalid configs fail with INVALID_CONFIG and say why", "[capi]") {
       {"refresh timeout", [](tether_config& c) { c.refresh_timeout_ms = 0; }, "refresh timeout"},
       {"pending events zero", [](tether_config& c) { c.max_pending_events = 0; }, "pending events"},
       {"pending events huge", [](tether_config& c) { c.max_pending_events = uint64_t{1} << 31; }, "2^30"},
+      {"pin too short", [](tether_config& c) { c.tls_pins = kShortPin, c.tls_pin_count = 1; }, "tls_pins"},
+      {"pin bad char", [](tether_config& c) { c.tls_pins = kBadCharPin, c.tls_pin_count = 1; }, "tls_pins"},
+      {"connect timeout INT64_MAX", [](tether_config& c) { c.connect_timeout_ms = INT64_MAX; }, "connect timeout"},
+      {"connect timeout over max", [](tether_config& c) { c.connect_timeout_ms = kOverMaxMs; }, "604800000"},
+      {"backoff initial over max", [](tether_config& c) { c.backoff_initial_ms = c.backoff_max_ms = kOverMaxMs; }, "604800000"},
+      {"backoff max INT64_MAX", [](tether_config& c) { c.backoff_max_ms = INT64_MAX; }, "604800000"},
+      {"backoff stable over max", [](tether_config& c) { c.backoff_stable_ms = kOverMaxMs; }, "604800000"},
+      {"heartbeat interval INT64_MAX", [](tether_config& c) { c.heartbeat_interval_ms = INT64_MAX; }, "604800000"},
+      {"ack timeout INT64_MAX", [](tether_config& c) { c.ack_timeout_ms = INT64_MAX; }, "604800000"},
+      {"auth timeout INT64_MAX", [](tether_config& c) { c.auth_timeout_ms = INT64_MAX; }, "604800000"},
+      {"refresh lead INT64_MAX", [](tether_config& c) { c.refresh_lead_ms = INT64_MAX; }, "604800000"},
+      {"refresh timeout INT64_MAX", [](tether_config& c) { c.refresh_timeout_ms = INT64_MAX; }, "604800000"},
+      {"backoff decay huge", [](tether_config& c) { c.backoff_decay = 1e300; }, "decay"},
       {"log level", [](tether_config& c) { c.log_level = 9; }, "log_level"},
       {"reserved", [](tether_config& c) { c.reserved0 = 1; }, "reserved0"},
   };

@@ -1,6 +1,7 @@
 // destroy() is quick from every state, and legal right after any event.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -45,11 +46,25 @@ class SilentPort {
     REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0);
     port_ = ntohs(address.sin_port);
   }
-  ~SilentPort() { ::close(fd_); }
+  ~SilentPort() {
+    if (peer_ >= 0) ::close(peer_);
+    ::close(fd_);
+  }
   std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_); }
+
+  // Accepts the first client and waits until it has sent something (for
+  // wss, its TLS ClientHello), which then stays unanswered.
+  bool wait_for_client_bytes(int timeout_ms) {
+    pollfd listener{fd_, POLLIN, 0};
+    if (::poll(&listener, 1, timeout_ms) != 1) return false;
+    peer_ = ::accept(fd_, nullptr, nullptr);
+    pollfd peer{peer_, POLLIN, 0};
+    return peer_ >= 0 && ::poll(&peer, 1, timeout_ms) == 1;
+  }
 
  private:
   int fd_ = -1;
+  int peer_ = -1;
   uint16_t port_ = 0;
 };
 
@@ -66,6 +81,17 @@ TEST_CASE("destroy is quick while connecting", "[capi]") {
   stats.struct_size = sizeof(stats);
   REQUIRE(tether_client_pool_stats(client, &stats) == TETHER_OK);
   CHECK(stats.state == TETHER_STATE_CONNECTING);
+  CHECK(timed_destroy(client) < kQuickMs);
+}
+
+TEST_CASE("destroy is quick while the TLS handshake gets no answer", "[capi]") {
+  SilentPort silent;  // accepts TCP (in the kernel), never answers the ClientHello
+  const std::string url = "wss" + silent.url().substr(2);
+  tether_config config = test_config(url.c_str(), "token");
+  tether_client* client = nullptr;
+  REQUIRE(tether_client_create(&config, &client) == TETHER_OK);
+  REQUIRE(tether_client_connect(client) == TETHER_OK);
+  REQUIRE(silent.wait_for_client_bytes(static_cast<int>(kDeadlineMs)));  // the handshake has begun
   CHECK(timed_destroy(client) < kQuickMs);
 }
 

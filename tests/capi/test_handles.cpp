@@ -1,7 +1,10 @@
 // NULL, destroyed and made-up handles: every call returns an error (or NULL)
 // and nothing crashes.
 #include <catch2/catch.hpp>
+#include <cstddef>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "capi_harness.h"
 #include "tether/tether.h"
@@ -79,9 +82,47 @@ TEST_CASE("create rejects NULL arguments and a foreign struct_size", "[capi]") {
   CHECK(tether_client_create(nullptr, &client) == TETHER_ERROR_INVALID_ARGUMENT);
   CHECK(client == nullptr);
   CHECK(tether_client_create(&config, nullptr) == TETHER_ERROR_INVALID_ARGUMENT);
-  config.struct_size = sizeof(tether_config) - 8;
-  CHECK(tether_client_create(&config, &client) == TETHER_ERROR_INVALID_ARGUMENT);
-  CHECK(std::string(tether_client_last_error(nullptr)).find("struct_size") != std::string::npos);
-  CHECK(client == nullptr);
+  // Neither this version's size nor an older one's (0.1 ended at reserved0).
+  for (const uint32_t size : {uint32_t{0}, uint32_t{sizeof(tether_config) + 8},
+                              uint32_t{offsetof(tether_config, max_pending_event_bytes) - 4},
+                              uint32_t{offsetof(tether_config, max_pending_event_bytes) + 4}}) {
+    INFO("struct_size " << size);
+    config.struct_size = size;
+    CHECK(tether_client_create(&config, &client) == TETHER_ERROR_INVALID_ARGUMENT);
+    CHECK(std::string(tether_client_last_error(nullptr)).find("struct_size") != std::string::npos);
+    CHECK(client == nullptr);
+  }
   CHECK(tether_config_init(nullptr) == TETHER_ERROR_INVALID_ARGUMENT);
+}
+
+TEST_CASE("handles are neither small nor sequential, and their neighbours are not live", "[capi]") {
+  tether_config config = test_config("ws://127.0.0.1:1", "token");
+  constexpr int kClients = 8;
+  std::vector<tether_client*> clients(kClients, nullptr);
+  for (tether_client*& client : clients) REQUIRE(tether_client_create(&config, &client) == TETHER_OK);
+
+  std::set<uintptr_t> values;
+  for (tether_client* client : clients) values.insert(reinterpret_cast<uintptr_t>(client));
+  CHECK(values.size() == kClients);
+  // Before: 1, 2, 3 ... Now the top bit is always set.
+  for (const uintptr_t value : values) CHECK(value > (uintptr_t{1} << (sizeof(uintptr_t) * 8 - 1)));
+  // Not a constant stride either: random low bits differ from handle to handle.
+  std::set<uintptr_t> strides;
+  for (int i = 1; i < kClients; ++i) {
+    strides.insert(reinterpret_cast<uintptr_t>(clients[i]) - reinterpret_cast<uintptr_t>(clients[i - 1]));
+  }
+  CHECK(strides.size() > 1);
+
+  // A handle that is off by a little, or by a flipped bit, hits nothing.
+  for (tether_client* client : clients) {
+    const uintptr_t value = reinterpret_cast<uintptr_t>(client);
+    // These keep the handle's counter bits (bar a carry out of its 16 random
+    // bits), so no other live handle can be one of them.
+    for (const uintptr_t near : {value + 1, value - 1, value ^ 1, value ^ 2, value + 2}) {
+      INFO("handle " << value << " neighbour " << near);
+      CHECK(tether_client_pump(reinterpret_cast<tether_client*>(near)) == TETHER_ERROR_INVALID_HANDLE);
+    }
+    CHECK(tether_client_pump(client) == 0);  // the real one is live
+  }
+  for (tether_client* client : clients) tether_client_destroy(client);
 }

@@ -243,3 +243,24 @@ TEST_CASE("pool stats are the sum of the connection stats", "[capi][integration]
     CHECK(client.find(TETHER_EVENT_AUTH_OK, [i](const RecordedEvent& e) { return e.connection == i; }) != nullptr);
   }
 }
+
+TEST_CASE("set_token while READY: TOKEN_REFRESHED carries the new permissions, and sends obey them",
+          "[capi][integration]") {
+  RunningServer s;
+  TestClient client(s.server.url(), mint_token("alice", {"publish:room:*", "subscribe:room:*"}));
+  REQUIRE(tether_client_connect(client.handle()) == TETHER_OK);
+  REQUIRE(client.wait_state(TETHER_STATE_READY));
+  send_reliable(client, "room:1", "{\"before\":true}");
+
+  REQUIRE(tether_client_set_token(client.handle(), mint_token("alice", {"subscribe:room:*"}).c_str()) == TETHER_OK);
+  REQUIRE(client.pump_until([&] { return client.find(TETHER_EVENT_TOKEN_REFRESHED) != nullptr; }));
+  const RecordedEvent* refreshed = client.find(TETHER_EVENT_TOKEN_REFRESHED);
+  CHECK(refreshed->permissions == "subscribe:room:*");
+  CHECK(refreshed->permission_count == 1);
+  CHECK_FALSE(refreshed->token.empty());
+
+  uint64_t id = 0;
+  const std::string json = "{\"after\":true}";
+  CHECK(tether_client_send(client.handle(), "room:1", json.data(), json.size(), TETHER_SEND_RELIABLE, &id) ==
+        TETHER_ERROR_PERMISSION_DENIED);
+}

@@ -164,7 +164,8 @@ TEST_CASE("a message over the size limit closes with 1009 MessageTooBig", "[tran
     const CloseInfo& theirs = server.log.closed.begin()->second;
     CHECK(theirs.code == 1009);
     CHECK(theirs.error == TransportError::MessageTooBig);
-    CHECK(theirs.initiator == CloseInitiator::Remote);
+    CHECK(theirs.initiator == CloseInitiator::Local);  // the server refused the frame
+    CHECK(log.closed.at(id).initiator == CloseInitiator::Remote);
   }
 
   SECTION("limit of the receiving client") {
@@ -177,6 +178,7 @@ TEST_CASE("a message over the size limit closes with 1009 MessageTooBig", "[tran
     CHECK(log.texts.empty());
     CHECK(log.closed.at(id).code == 1009);
     CHECK(log.closed.at(id).error == TransportError::MessageTooBig);
+    CHECK(log.closed.at(id).initiator == CloseInitiator::Local);  // we refused their frame
   }
 }
 

@@ -123,7 +123,8 @@ CloseInfo classify_open_end(const ConnectionOutcome& outcome) {
     info.code = outcome.requested_code;
     info.reason = outcome.requested_reason;
   } else if (outcome.request == LocalRequest::ProtocolClose) {
-    info.initiator = CloseInitiator::Remote;
+    // Our side sent the close frame, because of what the peer sent.
+    info.initiator = CloseInitiator::Local;
     info.code = outcome.local_code != kNoCloseFrame ? outcome.local_code : kUnsupportedData;
     info.reason = outcome.local_reason;
   } else if (got_close) {
@@ -132,8 +133,10 @@ CloseInfo classify_open_end(const ConnectionOutcome& outcome) {
     info.reason = outcome.remote_reason;
   } else if (outcome.local_code != kNoCloseFrame) {
     // websocketpp closed on its own because the peer broke a rule (1009,
-    // 1002, 1007); such closes drop TCP without waiting for an answer.
-    info.initiator = CloseInitiator::Remote;
+    // 1002, 1007); such closes drop TCP without waiting for an answer. Our
+    // side closed, so a 1009 here is a frame of theirs we refused, never one
+    // of ours they refused.
+    info.initiator = CloseInitiator::Local;
     info.code = outcome.local_code;
     info.reason = outcome.local_reason;
   } else {
