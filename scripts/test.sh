@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test through ctest; then
 # builds again with AddressSanitizer + UndefinedBehaviorSanitizer and runs the
-# suite once more.
-#   ./scripts/test.sh                    both passes (./build, ./build-asan)
+# suite once more; then ThreadSanitizer over the threaded suites (core,
+# client engine, C API, server).
+#   ./scripts/test.sh                    all three passes (./build, ./build-asan, ./build-tsan)
 #   TETHER_SANITIZE=0 ./scripts/test.sh  the plain pass only
+#   TETHER_TSAN=0 ./scripts/test.sh      skip the ThreadSanitizer pass
 set -euo pipefail
 TETHER_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib/deps.sh
@@ -11,19 +13,36 @@ TETHER_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 tether_install_packages "${TETHER_PACKAGES[@]}"
 
+# run_pass NAME BUILD_DIR INCLUDE_REGEX EXCLUDE_REGEX [cmake or --target args...]
 run_pass() {
-  local name=$1 build_dir=$2
-  shift 2
+  local name=$1 build_dir=$2 filter=$3 exclude=$4
+  shift 4
   echo "== $name: build ($build_dir)"
   local started=$SECONDS
   tether_build "$build_dir" "$@"
   echo "== $name: test (built in $((SECONDS - started)) s)"
-  (cd "$build_dir" && ctest --output-on-failure --timeout 600 -j 2)
+  started=$SECONDS
+  (cd "$build_dir" && ctest --output-on-failure --timeout 600 -j 2 ${filter:+-R "$filter"} ${exclude:+-E "$exclude"})
+  echo "== $name: passed (tests took $((SECONDS - started)) s)"
 }
 
-run_pass "plain" "$TETHER_ROOT/build"
+total_started=$SECONDS
+run_pass "plain" "$TETHER_ROOT/build" "" ""
 if [ "${TETHER_SANITIZE:-1}" != 0 ]; then
   # Benchmarks measure nothing useful under sanitizers.
   # Debug (-O0) compiles much faster, and the tests are short.
-  run_pass "asan+ubsan" "$TETHER_ROOT/build-asan" -DCMAKE_BUILD_TYPE=Debug -DTETHER_SANITIZE=ON -DTETHER_BUILD_BENCH=OFF
+  run_pass "asan+ubsan" "$TETHER_ROOT/build-asan" "" "" \
+    -DCMAKE_BUILD_TYPE=Debug -DTETHER_SANITIZE=ON -DTETHER_BUILD_BENCH=OFF
 fi
+if [ "${TETHER_SANITIZE:-1}" != 0 ] && [ "${TETHER_TSAN:-1}" != 0 ]; then
+  # Suppressions cover third-party code only; each says why.
+  export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$TETHER_ROOT/tests/tsan.supp"
+  # The 60 s paused-host test proves nothing more under TSan than its short twin.
+  run_pass "tsan" "$TETHER_ROOT/build-tsan" "^(core|client|capi|server)" "client_flow_slow" \
+    -DCMAKE_BUILD_TYPE=Debug -DTETHER_TSAN=ON -DTETHER_BUILD_BENCH=OFF \
+    --target tether_core_tests --target tether_client_tests --target tether_client_flow_tests \
+    --target tether_capi_tests \
+    --target tether_server_tests --target tether-server --target tether_capi_layout --target tether_capi_old_abi \
+    --target tether_c_chat --target tether_mono_runner
+fi
+echo "== all passes done in $((SECONDS - total_started)) s"

@@ -6,6 +6,7 @@ TETHER_PACKAGES=(
   cmake make g++ pkg-config
   libwebsocketpp-dev libasio-dev libssl-dev rapidjson-dev catch2
   openssl
+  ccache     # CI runs on a warm cache: rebuilds of unchanged files are free
   mono-mcs mono-runtime  # the C# binding's tests
 )
 
@@ -35,9 +36,20 @@ tether_install_packages() {
 }
 
 # Configures and builds into $1 with extra CMake arguments after it.
+# Later arguments of the form --target NAME limit the build to those targets.
 tether_build() {
   local build_dir=$1
   shift
-  cmake -S "$TETHER_ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null &&
-    cmake --build "$build_dir" -j "$(nproc 2>/dev/null || echo 2)"
+  local cmake_args=() build_args=()
+  while [ $# -gt 0 ]; do
+    if [ "$1" = --target ]; then build_args+=(--target "$2"); shift 2
+    else cmake_args+=("$1"); shift; fi
+  done
+  if command -v ccache >/dev/null; then
+    # Paths relative to the checkout, so a fresh clone elsewhere hits the cache.
+    export CCACHE_BASEDIR="$TETHER_ROOT" CCACHE_NOHASHDIR=1
+    cmake_args+=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  fi
+  cmake -S "$TETHER_ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${cmake_args[@]}" >/dev/null &&
+    cmake --build "$build_dir" -j "$(nproc 2>/dev/null || echo 2)" "${build_args[@]}"
 }
