@@ -14,125 +14,18 @@
 #include <iterator>
 
 #include "core/json_numbers.h"
+#include "core/json_writer.h"
 
 namespace tether::core {
 namespace {
 
+using json::AppendWriter;
+using json::Arena;
+using json::InlineArena;
+using json::StringAppendStream;
+
 // ---------------------------------------------------------------------------
 // Shared RapidJSON plumbing
-
-// Writer output that writes straight into a std::string's storage, so encoded
-// bytes are never staged in a StringBuffer and copied again. Bytes go through
-// a cursor rather than push_back (which re-checks capacity and re-terminates
-// per byte); the string may hold scratch bytes past the cursor until finish().
-class StringAppendStream {
- public:
-  using Ch = char;
-
-  // `expected_bytes` sizes the first growth; a good guess means one resize.
-  void begin(std::string& target, size_t expected_bytes = 0) {
-    target_ = &target;
-    cursor_ = limit_ = target.data() + target.size();
-    if (expected_bytes > 0) grow(expected_bytes);
-  }
-  // Trims the target to exactly what was written.
-  void finish() { target_->resize(static_cast<size_t>(cursor_ - target_->data())); }
-
-  void reserve(size_t count) {
-    if (static_cast<size_t>(limit_ - cursor_) < count) grow(count);
-  }
-  void put_unchecked(char c) { *cursor_++ = c; }
-  void append(std::string_view bytes) {
-    reserve(bytes.size());
-    std::memcpy(cursor_, bytes.data(), bytes.size());
-    cursor_ += bytes.size();
-  }
-  // The rapidjson output stream concept.
-  void Put(char c) {
-    reserve(1);
-    put_unchecked(c);
-  }
-  void Flush() {}
-
- private:
-  void grow(size_t count) {
-    const size_t written = static_cast<size_t>(cursor_ - target_->data());
-    target_->resize(std::max({written + count, 2 * target_->size(), size_t{128}}));
-    cursor_ = target_->data() + written;
-    limit_ = target_->data() + target_->size();
-  }
-
-  std::string* target_ = nullptr;
-  char* cursor_ = nullptr;  // next byte to write
-  char* limit_ = nullptr;   // end of the target's current size
-};
-
-// Found by argument-dependent lookup from inside rapidjson::Writer: reserve
-// once per token, then copy bytes without checks.
-inline void PutReserve(StringAppendStream& stream, size_t count) { stream.reserve(count); }
-inline void PutUnsafe(StringAppendStream& stream, char c) { stream.put_unchecked(c); }
-
-// A RapidJSON allocator whose first block lives inside this object, so the
-// reader's and writer's small internal stacks cost no heap allocation.
-template <size_t Bytes>
-class InlineArena {
- public:
-  InlineArena() : pool_(buffer_, sizeof(buffer_)) {}
-  rapidjson::MemoryPoolAllocator<>* get() { return &pool_; }
-
- private:
-  alignas(std::max_align_t) char buffer_[Bytes];
-  rapidjson::MemoryPoolAllocator<> pool_;
-};
-using Arena = rapidjson::MemoryPoolAllocator<>;
-
-// Whether rapidjson::Writer would escape any byte of `text` (it escapes
-// exactly these; other bytes, UTF-8 included, are copied as they are).
-bool needs_escaping(std::string_view text) {
-  bool found = false;
-  for (const char c : text) {  // no early exit, so the compiler can vectorize
-    found |= static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\';
-  }
-  return found;
-}
-
-// rapidjson::Writer plus bulk appends for tokens that need no escaping: raw
-// JSON (the stock RawValue copies byte by byte and asserts on NUL bytes),
-// plain strings, and integers. Byte-at-a-time writes through a stream cost
-// a store-to-load round trip each, so bulk copies roughly halve encode time.
-class AppendWriter
-    : public rapidjson::Writer<StringAppendStream, rapidjson::UTF8<>, rapidjson::UTF8<>, Arena> {
- public:
-  AppendWriter(Arena* arena, size_t level_depth) : Writer(arena, level_depth) {}
-
-  void raw(std::string_view json, rapidjson::Type type) {
-    Prefix(type);
-    os_->append(json);
-  }
-  // A key or a string value.
-  bool string(std::string_view text) {
-    if (needs_escaping(text)) {
-      return String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
-    }
-    return plain_string(text);
-  }
-  // A string the caller knows needs no escaping, such as our own keys.
-  bool plain_string(std::string_view text) {
-    Prefix(rapidjson::kStringType);
-    os_->reserve(text.size() + 2);
-    os_->put_unchecked('"');
-    os_->append(text);
-    os_->put_unchecked('"');
-    return true;
-  }
-  template <typename Int>
-  void integer(Int value) {
-    char digits[24];
-    const auto result = std::to_chars(digits, digits + sizeof(digits), value);
-    Prefix(rapidjson::kNumberType);
-    os_->append({digits, static_cast<size_t>(result.ptr - digits)});
-  }
-};
 
 constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag |
                                  rapidjson::kParseValidateEncodingFlag |
@@ -220,17 +113,9 @@ Field lookup_field(std::string_view key) {
   return Field::Unknown;
 }
 
-// Indexed by MessageType; Channel goes out without "type".
-constexpr std::string_view kTypeNames[] = {
-    "message", "auth", "auth_success", "auth_failed", "ping", "pong", "ack",
-    "refresh_token", "token_refresh", "refresh_failed", "permission_denied",
-    "subscribe", "unsubscribe", "subscribed", "unsubscribed", "error",
-};
-static_assert(std::size(kTypeNames) == static_cast<size_t>(MessageType::Error) + 1);
-
 bool lookup_type(std::string_view name, MessageType& type) {
-  for (size_t i = 0; i < std::size(kTypeNames); ++i) {
-    if (kTypeNames[i] == name) {
+  for (size_t i = 0; i <= static_cast<size_t>(MessageType::Error); ++i) {
+    if (message_type_name(static_cast<MessageType>(i)) == name) {
       type = static_cast<MessageType>(i);
       return true;
     }
@@ -763,132 +648,6 @@ std::string too_large_detail(size_t size, size_t limit) {
   return std::to_string(size) + " bytes, limit " + std::to_string(limit);
 }
 
-// ---------------------------------------------------------------------------
-// Encoding
-
-// Absent (zero/empty/false) fields are not written.
-void write_string(AppendWriter& w, std::string_view key, std::string_view value) {
-  if (value.empty()) return;
-  w.plain_string(key);
-  w.string(value);
-}
-
-template <typename Int>
-void write_integer(AppendWriter& w, std::string_view key, Int value) {
-  if (value == 0) return;
-  w.plain_string(key);
-  w.integer(value);
-}
-
-void write_true(AppendWriter& w, std::string_view key, bool value) {
-  if (!value) return;
-  w.plain_string(key);
-  w.Bool(true);
-}
-
-// Room for every key and number plus the strings unescaped; escapes, if
-// any, grow the output once more.
-size_t expected_size(const Message& m) {
-  size_t bytes = 160 + m.channel.size() + m.data.size() + m.token.size() + m.session.size() +
-                 m.user_id.size() + m.reason.size() + m.code.size() + m.action.size();
-  for (const std::string& p : m.permissions) bytes += p.size() + 3;
-  return bytes;
-}
-
-// A channel message is reliable exactly when it has a sequence number.
-void write_channel_fields(AppendWriter& w, std::string_view channel, std::string_view data,
-                          int64_t timestamp, uint64_t seq, uint64_t base) {
-  write_string(w, "channel", channel);
-  w.plain_string("data");
-  if (data.empty()) {
-    w.Null();
-  } else {
-    w.raw(data, rapidjson::kObjectType);  // the type only matters to Writer's asserts
-  }
-  write_integer(w, "timestamp", timestamp);
-  write_integer(w, "id", seq);
-  write_true(w, "requireAck", seq != 0);
-  write_integer(w, "base", base);
-}
-
-// `always`: write even an empty list, where empty and absent differ.
-void write_permissions(AppendWriter& w, const std::vector<std::string>& permissions, bool always) {
-  if (permissions.empty() && !always) return;
-  w.plain_string("permissions");
-  w.StartArray();
-  for (const std::string& p : permissions) w.string(p);
-  w.EndArray();
-}
-
-void write_reasons(AppendWriter& w, const Message& m) {
-  write_string(w, "reason", m.reason);
-  write_string(w, "code", m.code);
-}
-
-void write_fields(AppendWriter& w, const Message& m) {
-  switch (m.type) {
-    case MessageType::Channel:
-      write_channel_fields(w, m.channel, m.data, m.timestamp, m.require_ack ? m.id : 0, m.base);
-      return;
-    case MessageType::Auth:
-      write_string(w, "token", m.token);
-      write_string(w, "session", m.session);
-      write_integer(w, "lastSeq", m.last_seq);
-      write_integer(w, "window", m.window);
-      write_integer(w, "maxFrame", m.max_frame);
-      return;
-    case MessageType::AuthSuccess:
-      write_string(w, "session", m.session);
-      write_string(w, "userId", m.user_id);
-      write_permissions(w, m.permissions, false);
-      write_true(w, "resumed", m.resumed);
-      write_integer(w, "lastSeq", m.last_seq);
-      write_integer(w, "expiresAt", m.expires_at);
-      write_integer(w, "window", m.window);
-      write_integer(w, "maxFrame", m.max_frame);
-      write_integer(w, "maxBatch", m.max_batch);
-      return;
-    case MessageType::Ping:
-    case MessageType::Pong:
-      // Opaque and echoed as it came: 0 is a value here, not an absence.
-      w.plain_string("timestamp");
-      w.integer(m.timestamp);
-      return;
-    case MessageType::Ack:
-      write_integer(w, "messageId", m.message_id);
-      write_integer(w, "upTo", m.up_to);
-      return;
-    case MessageType::RefreshToken:
-      write_string(w, "token", m.token);
-      return;
-    case MessageType::TokenRefresh:
-      write_string(w, "newToken", m.token);
-      write_integer(w, "expiresAt", m.expires_at);
-      write_permissions(w, m.permissions, m.has_permissions);
-      return;
-    case MessageType::PermissionDenied:
-      write_string(w, "channel", m.channel);
-      write_string(w, "action", m.action);
-      write_integer(w, "messageId", m.message_id);
-      write_reasons(w, m);
-      return;
-    case MessageType::Subscribe:
-    case MessageType::Unsubscribe:
-    case MessageType::Subscribed:
-      write_string(w, "channel", m.channel);
-      return;
-    case MessageType::Unsubscribed:
-      write_string(w, "channel", m.channel);
-      write_reasons(w, m);
-      return;
-    case MessageType::AuthFailed:
-    case MessageType::RefreshFailed:
-    case MessageType::Error:
-      write_reasons(w, m);
-      return;
-  }
-}
-
 }  // namespace
 
 const char* codec_error_name(CodecError error) noexcept {
@@ -921,17 +680,6 @@ bool is_valid_channel(std::string_view channel) noexcept {
   return true;
 }
 
-size_t channel_message_bound(std::string_view channel, size_t data_bytes) noexcept {
-  // {"channel":"","data":,"timestamp":,"id":,"requireAck":true,"base":} is 67
-  // bytes; three integers of at most 20 digits each; data is never empty.
-  constexpr size_t kFixed = 67 + 3 * 20;
-  size_t escaped = 0;
-  for (const char c : channel) {
-    const auto byte = static_cast<unsigned char>(c);
-    escaped += byte < 0x20 ? 6 : (c == '"' || c == '\\') ? 2 : 1;  // \u00XX, \" or the byte
-  }
-  return kFixed + escaped + std::max<size_t>(data_bytes, 4);  // empty data is written as null
-}
 
 CodecError decode_frame(std::string_view frame, const CodecLimits& limits,
                         std::vector<Message>& out, std::vector<DecodeIssue>& issues) noexcept {
@@ -972,44 +720,7 @@ CodecError decode_frame(std::string_view frame, const CodecLimits& limits,
   return error;
 }
 
-void encode_message(const Message& msg, std::string& out) noexcept {
-  const size_t before = out.size();
-  try {
-    InlineArena<128> arena;
-    StringAppendStream stream;
-    stream.begin(out, expected_size(msg));
-    AppendWriter writer(arena.get(), 2);  // object + permissions array
-    writer.Reset(stream);
-    writer.StartObject();
-    if (msg.type != MessageType::Channel) {
-      writer.plain_string("type");
-      writer.plain_string(kTypeNames[static_cast<size_t>(msg.type)]);
-    }
-    write_fields(writer, msg);
-    writer.EndObject();
-    stream.finish();
-  } catch (...) {
-    out.resize(before);
-  }
-}
 
-void encode_channel_message(std::string_view channel, std::string_view data, int64_t timestamp,
-                            uint64_t seq, uint64_t base, std::string& out) noexcept {
-  const size_t before = out.size();
-  try {
-    InlineArena<128> arena;
-    StringAppendStream stream;
-    stream.begin(out, 96 + channel.size() + data.size());
-    AppendWriter writer(arena.get(), 1);
-    writer.Reset(stream);
-    writer.StartObject();
-    write_channel_fields(writer, channel, data, timestamp, seq, base);
-    writer.EndObject();
-    stream.finish();
-  } catch (...) {
-    out.resize(before);
-  }
-}
 
 CodecError validate_json_payload(std::string_view json, const CodecLimits& limits) noexcept {
   if (json.size() > limits.max_frame_bytes) return CodecError::TooLarge;

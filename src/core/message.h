@@ -3,6 +3,7 @@
 // description; field names in comments are the JSON keys on the wire.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tether::core {
@@ -25,6 +26,9 @@ enum class MessageType : uint8_t {
   Unsubscribed,      // "unsubscribed"    server -> client, confirms an unsubscribe
   Error,             // "error"           either direction: a protocol-level complaint
 };
+
+// The wire name of `type` ("auth", ...); "message" for Channel.
+std::string_view message_type_name(MessageType type) noexcept;
 
 // One decoded or to-be-encoded message. Which fields matter depends on
 // `type`; the rest keep their defaults. Zero/empty means "absent" for every

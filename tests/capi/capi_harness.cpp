@@ -109,4 +109,10 @@ size_t TestClient::count_state(uint32_t state) const {
   return n;
 }
 
+int64_t timed_destroy(tether_client* handle) {
+  const auto start = std::chrono::steady_clock::now();
+  tether_client_destroy(handle);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+}
+
 }  // namespace tether::capi_test

@@ -13,6 +13,12 @@ namespace tether::capi_test {
 // Generous: passing tests never wait this long.
 constexpr int64_t kDeadlineMs = 10000;
 
+// How fast destroy must return from any state (tether.h promises "quickly").
+constexpr int64_t kQuickMs = 100;
+
+// Destroys `handle` and returns how long that took, in milliseconds.
+int64_t timed_destroy(tether_client* handle);
+
 struct RecordedEvent {
   uint32_t type = 0;
   uint32_t connection = 0;

@@ -22,15 +22,6 @@ using tether::test_support::ServerProcess;
 
 namespace {
 
-constexpr int64_t kQuickMs = 100;
-
-// Destroys `handle` and returns how long that took.
-int64_t timed_destroy(tether_client* handle) {
-  const auto start = std::chrono::steady_clock::now();
-  tether_client_destroy(handle);
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
-}
-
 // A TCP port whose listener never accepts: the kernel completes the TCP
 // handshake, so a client hangs in the WebSocket handshake (CONNECTING).
 class SilentPort {

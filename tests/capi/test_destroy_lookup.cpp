@@ -18,17 +18,6 @@ using tether::test_support::kTestSecret;
 using tether::test_support::mint_token;
 using tether::test_support::ServerProcess;
 
-namespace {
-
-constexpr int64_t kQuickMs = 100;
-
-int64_t timed_destroy(tether_client* handle) {
-  const auto start = std::chrono::steady_clock::now();
-  tether_client_destroy(handle);
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
-}
-
-}  // namespace
 
 TEST_CASE("destroy is quick while host name lookups do not answer", "[capi][dns]") {
   const uint32_t pool_size = GENERATE(1u, 4u);

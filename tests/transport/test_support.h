@@ -1,6 +1,7 @@
 #pragma once
 // Shared helpers for the transport tests: running the loop until a condition
 // holds, handlers that record what happened, an echo server, raw sockets.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -103,5 +104,10 @@ class SilentListener {
 
 // A port on 127.0.0.1 that nothing listens on (bound, then released).
 uint16_t closed_port();
+
+// Milliseconds since `since` on the steady clock.
+inline int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - since).count();
+}
 
 }  // namespace tether::transport::test

@@ -11,14 +11,11 @@ namespace tether::transport {
 namespace {
 
 using test::ClientLog;
+using test::elapsed_ms;
 using test::EchoServer;
 using test::options_for;
 using test::run_until;
 using test::SilentListener;
-
-int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - since).count();
-}
 
 TEST_CASE("abort drops the connection as a network failure would", "[transport]") {
   EventLoop loop;

@@ -12,13 +12,10 @@ namespace tether::transport {
 namespace {
 
 using test::ClientLog;
+using test::elapsed_ms;
 using test::EchoServer;
 using test::options_for;
 using test::run_until;
-
-int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - since).count();
-}
 
 TEST_CASE("a host name resolves and connects; a name that does not resolve is DnsFailed", "[transport][dns]") {
   EventLoop loop;
