@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -80,12 +81,14 @@ void check_canary(transport::EventLoop& loop, RawClient& canary, uint64_t seq) {
 }
 
 // Resident set size of a process, in bytes (Linux).
-// Sanitizers' shadow memory and quarantine grow RSS with every allocation,
-// bounded or not; the unbounded cases these tests guard against still exceed
-// the scaled budget by far.
+// RSS is asserted in the plain build only: ASan's quarantine keeps freed
+// memory resident (225 MiB for this file's 40 MB hoard, bounded or not) and
+// TSan's shadow grows with every allocation, so there RSS measures the
+// sanitizer. The accounted-bytes assertions hold in every build.
 double rss_budget_mib(double plain_mib) {
 #ifdef TETHER_SANITIZED_BUILD
-  return plain_mib * 4;
+  (void)plain_mib;
+  return std::numeric_limits<double>::infinity();
 #else
   return plain_mib;
 #endif
