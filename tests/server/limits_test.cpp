@@ -154,17 +154,25 @@ TEST_CASE("out-of-order messages never 1 stay within the receive buffer bound, R
   REQUIRE(round_trip(loop, hoarder));
   const size_t rss_before = rss_of(server.pid());
 
-  // Sequences 2..81 of 500 KB each, never 1: 40 MB offered.
+  // Sequences 2..kLast of 500 KB each, never 1: 40 MB offered (15 MB under
+  // sanitizers, which run this several times slower; still 15x the bound).
+#ifdef TETHER_SANITIZED_BUILD
+  constexpr uint64_t kLast = 31;
+#else
   constexpr uint64_t kLast = 81;
+#endif
   const std::string payload = json_string_of(500 * 1000);
   for (uint64_t seq = 2; seq <= kLast; ++seq) {
     REQUIRE(hoarder.send(reliable_publish("hoard", payload, seq)));
-    if (seq % 10 == 0) REQUIRE(round_trip(loop, hoarder));  // keep the socket from hoarding instead
+    if (seq % 10 == 0) {
+      REQUIRE(round_trip(loop, hoarder));  // keep the socket from hoarding instead
+      REQUIRE(round_trip(loop, canary));   // a live client pings; an idle one may be dropped
+    }
   }
   REQUIRE(round_trip(loop, hoarder));
   const size_t rss_after = rss_of(server.pid());
   const double grown_mib = (static_cast<double>(rss_after) - static_cast<double>(rss_before)) / kMiB;
-  std::printf("out-of-order hoard: 40 MB offered, server RSS grew %.1f MiB\n", grown_mib);
+  std::printf("out-of-order hoard: %.0f MB offered, server RSS grew %.1f MiB\n", (kLast - 1) * 0.5, grown_mib);
   CHECK(grown_mib < rss_budget_mib(12));  // was +21.8 MiB for half as much
   CHECK(highest_ack(hoarder) == 0);  // nothing delivered, nothing acked
   CHECK(hoarder.is_open());
