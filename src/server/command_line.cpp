@@ -45,8 +45,16 @@ const char* usage_text() {
          "                             to other users of the machine)\n"
          "  --tls-cert FILE            PEM certificate chain; with --tls-key, serve wss://\n"
          "  --tls-key FILE             PEM private key\n"
-         "  --max-connections N        concurrent connections (default 10000)\n"
+         "  --max-connections N        concurrent connections; more handshakes get HTTP 503 with\n"
+         "                             Retry-After: 1 (default 10000)\n"
          "  --max-message-size BYTES   largest frame in either direction (default 1048576)\n"
+         "  --max-send-buffer-bytes BYTES\n"
+         "                             bytes written to one connection that its socket has not taken;\n"
+         "                             past it nothing more is written until it drains (deliveries wait\n"
+         "                             in the session buffer), and a client that sends this much more\n"
+         "                             meanwhile is closed as a slow consumer, 4008 (default 4194304)\n"
+         "  --handshake-timeout-ms MS  TCP accept to WebSocket open, TLS included; a slower client is\n"
+         "                             dropped (default 10000)\n"
          "  --auth-timeout-ms MS       open -> valid auth, else close 4002 (default 10000)\n"
          "  --idle-timeout-ms MS       close 4000 after this long without traffic (default 60000)\n"
          "  --resume-ttl-ms MS         how long a dropped session can be resumed (default 120000)\n"
@@ -99,7 +107,8 @@ std::string parse_command_line(const std::vector<std::string_view>& args, const 
                        flag == "--idle-timeout-ms" || flag == "--resume-ttl-ms" || flag == "--state-file" ||
                        flag == "--max-session-buffer-bytes" || flag == "--max-session-queue" ||
                        flag == "--receive-window" || flag == "--max-receive-buffer-bytes" ||
-                       flag == "--max-subscriptions" || flag == "--max-token-lifetime-s";
+                       flag == "--max-subscriptions" || flag == "--max-token-lifetime-s" ||
+                       flag == "--max-send-buffer-bytes" || flag == "--handshake-timeout-ms";
     if (!known) return "unknown argument: " + std::string(flag);
     if (!has_value) {
       if (i + 1 >= args.size()) return std::string(flag) + " needs a value";
@@ -124,6 +133,10 @@ std::string parse_command_line(const std::vector<std::string_view>& args, const 
       ok = parse_number<size_t>(value, 1, std::numeric_limits<size_t>::max(), options.max_connections);
     } else if (flag == "--max-message-size") {
       ok = parse_number<size_t>(value, 1024, std::numeric_limits<uint32_t>::max(), options.max_message_bytes);
+    } else if (flag == "--max-send-buffer-bytes") {
+      ok = parse_number<size_t>(value, 1, std::numeric_limits<size_t>::max(), options.max_send_buffer_bytes);
+    } else if (flag == "--handshake-timeout-ms") {
+      ok = parse_number<int64_t>(value, 1, kMaxMs, options.handshake_timeout_ms);
     } else if (flag == "--auth-timeout-ms") {
       ok = parse_number<int64_t>(value, 1, kMaxMs, options.session.auth_timeout_ms);
     } else if (flag == "--idle-timeout-ms") {

@@ -10,6 +10,7 @@
 #include "core/session_snapshot.h"
 #include "server/local_broker.h"
 #include "server/log_line.h"
+#include "server/server_connection.h"
 #include "transport/secure_random.h"
 
 namespace tether::server {
@@ -49,18 +50,6 @@ transport::ListenResult listen_failure(transport::ListenError error, std::string
 
 }  // namespace
 
-struct Server::Connection {
-  Connection(const core::ServerConfig& config, const core::TokenAuthority& authority, core::SessionTable& table,
-             ConnectionId connection_id)
-      : session(config, authority, table, connection_id), id(connection_id) {}
-
-  core::ServerSession session;
-  const ConnectionId id;
-  transport::TimerId timer = transport::kNoTimer;
-  core::TimeMs timer_at = core::kNever;  // when `timer` fires
-  bool dirty = false;                    // queued in dirty_
-};
-
 Server::Server(transport::EventLoop& loop, ServerOptions options, Application* app, std::unique_ptr<Broker> broker)
     : loop_(loop),
       options_(std::move(options)),
@@ -92,6 +81,7 @@ transport::ServerHandlers Server::transport_handlers() {
   handlers.on_closed = [this](ConnectionId id, const transport::CloseInfo& info) {
     guarded("close", [&] { on_closed(id, info); });
   };
+  handlers.on_writable = [this](ConnectionId id) { guarded("writable", [&] { on_writable(id); }); };
   return handlers;
 }
 
@@ -113,6 +103,8 @@ transport::ListenResult Server::start() noexcept {
     listen.tls_key_file = options_.tls_key_file;
     listen.max_message_size = options_.max_message_bytes;
     listen.max_connections = options_.max_connections;
+    listen.max_send_buffer_bytes = options_.max_send_buffer_bytes;
+    listen.handshake_timeout_ms = options_.handshake_timeout_ms;
     listen.subprotocol = kSubprotocol;
     transport::ListenResult result = ws_.listen(listen);
     if (!result.ok()) {
@@ -240,6 +232,7 @@ std::optional<SessionStats> Server::session_stats(std::string_view session_id) c
     stats.subscriptions = state.subscriptions.size();
     stats.receive_buffered_bytes = core::held_bytes(state.receiver);
     stats.receive_buffer_refusals = state.receive_buffer_refusals;
+    stats.send_buffered_bytes = ws_.buffered_bytes(state.owner_connection);
     return stats;
   } catch (...) {
     return std::nullopt;
@@ -264,7 +257,7 @@ void Server::on_open(ConnectionId id, std::string_view remote_address) {
 
 void Server::on_text(ConnectionId id, std::string_view text) {
   Connection* connection = find(id);
-  if (connection == nullptr) return;
+  if (connection == nullptr || !admit_input(*connection, text.size())) return;
   connection->session.handle_text(text, loop_.now_ms());
   route_events(*connection);
   close_replaced_connections();
@@ -333,6 +326,7 @@ void Server::route(Connection& connection, core::ServerEvent& event) {
       break;
     case Kind::Error:
       log(LogLine("client error").add("conn", connection.id).add("code", event.code).add("detail", event.reason));
+      count_error_reply(connection, event);
       break;
   }
 }
@@ -385,20 +379,22 @@ void Server::deliver(const std::string& session_id, std::string_view channel, st
 
 bool Server::enqueue(const SessionPtr& session, std::string_view channel, std::string_view data, bool reliable) {
   if (!session->enqueue(channel, data, reliable, wall_clock_ms())) {
-    drop_slow_consumer(session);
+    drop_slow_consumer(session, "buffer_full");
     return false;
   }
   if (Connection* connection = find(session->owner_connection)) mark_dirty(*connection);
   return true;
 }
 
-void Server::drop_slow_consumer(SessionPtr session) {
+void Server::drop_slow_consumer(SessionPtr session, std::string_view cause) {
   log(LogLine("slow consumer")
           .add("session", shown_id(session->id))
           .add("user", session->claims.subject)
           .add("conn", session->owner_connection)
           .add("queued", session->sender.queued_messages())
-          .add("buffered_bytes", session->sender.buffered_bytes()));
+          .add("buffered_bytes", session->sender.buffered_bytes())
+          .add("send_buffered_bytes", ws_.buffered_bytes(session->owner_connection))
+          .add("cause", cause));
   Connection* connection = find(session->owner_connection);
   if (connection != nullptr) {
     connection->session.close(core::close_code::kSlowConsumer, "slow consumer", /*forget=*/true);
@@ -485,7 +481,7 @@ void Server::flush_dirty() {
 void Server::flush(Connection& connection) {
   const core::TimeMs now = loop_.now_ms();
   // Frames before the close, so auth_failed and errors reach the client.
-  while (connection.session.poll_transmit(frame_, now)) ws_.send_text(connection.id, frame_);
+  write_frames(connection, now);
   core::TransportAction action;
   while (connection.session.poll_action(action)) {
     if (action.kind == core::TransportAction::Kind::Close) ws_.close(connection.id, action.code, action.reason);

@@ -43,6 +43,10 @@ struct SessionStats {
   // (not acked, so resent) because that bound was reached.
   size_t receive_buffered_bytes = 0;
   uint64_t receive_buffer_refusals = 0;
+  // Bytes written to the attached connection that its socket has not taken
+  // yet (the transport's count, beyond the write in progress). Writing stops
+  // at max_send_buffer_bytes; 0 while parked.
+  size_t send_buffered_bytes = 0;
 };
 
 class Server {
@@ -102,6 +106,11 @@ class Server {
   void on_text(ConnectionId id, std::string_view text);
   void on_closed(ConnectionId id, const transport::CloseInfo& info);
   void on_timer(ConnectionId id);
+  // server_backpressure.cpp: writing to a client that does not read.
+  void on_writable(ConnectionId id);
+  bool admit_input(Connection& connection, size_t bytes);
+  void count_error_reply(Connection& connection, const core::ServerEvent& error);
+  void write_frames(Connection& connection, core::TimeMs now);
 
   void route_events(Connection& connection);
   void route(Connection& connection, core::ServerEvent& event);
@@ -111,7 +120,7 @@ class Server {
 
   void deliver(const std::string& session_id, std::string_view channel, std::string_view data, bool reliable);
   bool enqueue(const SessionPtr& session, std::string_view channel, std::string_view data, bool reliable);
-  void drop_slow_consumer(SessionPtr session);
+  void drop_slow_consumer(SessionPtr session, std::string_view cause);
   void end_sessions();
   void close_connections(uint16_t code);
   void sweep_expired();

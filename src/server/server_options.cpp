@@ -15,6 +15,8 @@ const char* validate(const ServerOptions& options) {
   }
   if (options.max_connections == 0) return "max connections must be > 0";
   if (options.max_message_bytes < kMinMessageBytes) return "max message size must be >= 1024 bytes";
+  if (options.max_send_buffer_bytes == 0) return "max send buffer bytes must be > 0";
+  if (options.handshake_timeout_ms <= 0) return "handshake timeout must be > 0";
   if (options.max_token_lifetime_ms < 0) return "max token lifetime must be >= 0";
   return core::validate(options.session);
 }

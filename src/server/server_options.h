@@ -18,6 +18,13 @@ struct ServerOptions {
   std::string tls_key_file;
   size_t max_connections = 10000;       // more handshakes get HTTP 503
   size_t max_message_bytes = 1 << 20;   // a bigger incoming frame closes with 1009; also caps outgoing frames
+  // Bytes written to one connection and not yet taken by its socket. Past
+  // it nothing more is written until it drains: deliveries wait in the
+  // session (bounded by session.reliable.max_buffered_bytes, then 4008), and
+  // a client that sends this much more meanwhile is a slow consumer (4008).
+  size_t max_send_buffer_bytes = 4u << 20;
+  // TCP accept to WebSocket open (TLS included); a slower client is dropped.
+  int64_t handshake_timeout_ms = 10000;
   // A token without "exp" expires this long after its "iat" (or after it is
   // presented, if it has no iat either). 0 = such tokens never expire.
   int64_t max_token_lifetime_ms = int64_t{24} * 60 * 60 * 1000;

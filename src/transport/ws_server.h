@@ -21,6 +21,10 @@ struct ServerListenOptions {
   std::size_t max_message_size = 1 << 20;  // bytes; a bigger incoming message closes
                                            // with 1009 (0: websocketpp's 32 MB)
   std::size_t max_connections = 10000;     // handshakes beyond this get HTTP 503
+  // Bytes sent on a connection and not yet taken by its socket, past which
+  // writable() says to stop writing (0: no bound). A hint to the writer, who
+  // keeps the rest: send_text itself never refuses for size.
+  std::size_t max_send_buffer_bytes = 4u << 20;
   // Accepted when a client offers it. A client offering other subprotocols
   // only is rejected (HTTP 400); one offering none is accepted. Empty: accept
   // any client and select none.
@@ -52,8 +56,15 @@ struct ServerHandlers {
   // Exactly once per opened connection, never after the WsServer is destroyed
   // and never from inside a WsServer call.
   std::function<void(ConnectionId, const CloseInfo&)> on_closed;
+  // After writable() returned false: the connection's buffer has drained
+  // below max_send_buffer_bytes. Never from inside a WsServer call.
+  std::function<void(ConnectionId)> on_writable;
 };
 
+// Accepts RFC 6455 handshakes only (Sec-WebSocket-Version: 13): any other
+// version gets HTTP 426 with Sec-WebSocket-Version: 13, a request with a
+// body 413, a full server 503 with Retry-After, and the connection is closed.
+//
 // Thread safety: construct, call and destroy on the loop thread.
 class WsServer {
  public:
@@ -74,8 +85,16 @@ class WsServer {
   bool send_text(ConnectionId id, std::string_view text) noexcept;
 
   // Bytes queued but not yet handed to the socket: a growing number means a
-  // slow client. 0 for unknown ids.
+  // slow client. 0 for unknown ids. websocketpp counts only what waits behind
+  // the socket write in progress, not that write itself.
   std::size_t buffered_bytes(ConnectionId id) const noexcept;
+
+  // Whether to write more to an open connection: buffered_bytes() is below
+  // max_send_buffer_bytes. If not, on_writable follows once it is (unless
+  // the connection ends first). Since the write in progress is not counted,
+  // a writer that stops at false holds at most about twice the bound, plus
+  // whatever it wrote after its last true. False for unknown ids.
+  bool writable(ConnectionId id) noexcept;
 
   // Starts the close handshake; on_closed follows. False for unknown or
   // already closing connections and for codes that may not be sent. The
