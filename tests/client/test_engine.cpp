@@ -178,7 +178,7 @@ TEST_CASE("engine: a host that stops pumping stays connected", "[client][integra
   CHECK(client.ready());
   CHECK(client.count_state(ClientState::Backoff) == 0);
   CHECK(client.engine->pool_stats().reconnects == 0);
-  CHECK(client.engine->pool_stats().rtt_ms > 0);
+  // No rtt_ms check: a loopback round trip in whole milliseconds may be 0.
 }
 
 TEST_CASE("engine: auth failures, permission denied and token refresh", "[client][integration][auth]") {
