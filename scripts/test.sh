@@ -2,10 +2,12 @@
 # Installs what is missing, builds, and runs every test through ctest; then
 # builds again with AddressSanitizer + UndefinedBehaviorSanitizer and runs the
 # suite once more; then ThreadSanitizer over the threaded suites (core,
-# client engine, C API, server).
-#   ./scripts/test.sh                    all three passes (./build, ./build-asan, ./build-tsan)
+# client engine, C API, server); then a short smoke run of every libFuzzer
+# target of the core, with its regression inputs (scripts/fuzz.sh --smoke).
+#   ./scripts/test.sh                    all passes (./build, ./build-asan, ./build-tsan, ./build-fuzz)
 #   TETHER_SANITIZE=0 ./scripts/test.sh  the plain pass only
 #   TETHER_TSAN=0 ./scripts/test.sh      skip the ThreadSanitizer pass
+#   TETHER_FUZZ=0 ./scripts/test.sh      skip the fuzz smoke run
 set -euo pipefail
 TETHER_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib/deps.sh
@@ -49,5 +51,11 @@ if [ "${TETHER_SANITIZE:-1}" != 0 ] && [ "${TETHER_TSAN:-1}" != 0 ]; then
     --target tether_capi_tests \
     --target tether_server_tests --target tether-server --target tether_capi_layout --target tether_capi_old_abi \
     --target tether_c_chat --target tether_mono_runner
+fi
+if [ "${TETHER_SANITIZE:-1}" != 0 ] && [ "${TETHER_FUZZ:-1}" != 0 ]; then
+  # About 4 s per target plus every regression input; scripts/fuzz.sh SECONDS is the long hunt.
+  fuzz_started=$SECONDS
+  "$TETHER_ROOT/scripts/fuzz.sh" --smoke
+  echo "== fuzz smoke done in $((SECONDS - fuzz_started)) s"
 fi
 echo "== all passes done in $((SECONDS - total_started)) s"

@@ -9,6 +9,10 @@ TETHER_PACKAGES=(
   ccache     # CI runs on a warm cache: rebuilds of unchanged files are free
   mono-mcs mono-runtime  # the C# binding's tests
 )
+# scripts/fuzz.sh: clang 14; libclang-rt-14-dev holds the -fsanitize=fuzzer
+# runtime (clang-14 only recommends it), libfuzzer-14-dev libFuzzer itself.
+TETHER_FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev libfuzzer-14-dev)
+TETHER_PACKAGES+=("${TETHER_FUZZ_PACKAGES[@]}")
 
 tether_missing_packages() {
   local missing=()

@@ -21,6 +21,7 @@ namespace {
 
 using json::AppendWriter;
 using json::Arena;
+using json::has_lone_surrogate;
 using json::InlineArena;
 using json::StringAppendStream;
 
@@ -31,17 +32,6 @@ constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag |
                                  rapidjson::kParseValidateEncodingFlag |
                                  rapidjson::kParseStopWhenDoneFlag |
                                  rapidjson::kParseNumbersAsStringsFlag;
-
-// RapidJSON turns "\uDC00" (a low surrogate with no high one before it) into
-// the bytes ED B0 80, which are not UTF-8. A validated string can only hold
-// ED followed by A0..BF that way, so finding it means a lone surrogate.
-bool has_lone_surrogate(const char* str, size_t length) {
-  for (size_t i = 0; i + 1 < length; ++i) {  // most strings are short: no memchr call
-    const auto byte = [&](size_t at) { return static_cast<unsigned char>(str[at]); };
-    if (byte(i) == 0xED && byte(i + 1) >= 0xA0) return true;
-  }
-  return false;
-}
 
 // An output stream for validators that only need the verdict.
 struct DiscardStream {

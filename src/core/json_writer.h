@@ -1,6 +1,8 @@
 #pragma once
 // RapidJSON output plumbing shared by the codec's encoder and decoder (which
-// re-serializes each message's opaque "data"). Internal to src/core.
+// re-serializes each message's opaque "data"), and the one check every
+// parser in src/core needs (codec, JWT claims, session snapshots). Internal
+// to src/core.
 #include <rapidjson/allocators.h>
 #include <rapidjson/encodings.h>
 #include <rapidjson/writer.h>
@@ -78,6 +80,20 @@ class InlineArena {
   rapidjson::MemoryPoolAllocator<> pool_;
 };
 using Arena = rapidjson::MemoryPoolAllocator<>;
+
+// RapidJSON turns "\uDC00" (a low surrogate with no high one before it) into
+// the bytes ED B0 80, which are not UTF-8, even when asked to validate. A
+// validated string can only hold ED followed by A0..BF that way, so finding
+// it means a lone surrogate: text that must be rejected, since writing it
+// out again would produce invalid UTF-8.
+inline bool has_lone_surrogate(const char* str, size_t length) {
+  for (size_t i = 0; i + 1 < length; ++i) {  // most strings are short: no memchr call
+    const auto byte = [&](size_t at) { return static_cast<unsigned char>(str[at]); };
+    if (byte(i) == 0xED && byte(i + 1) >= 0xA0) return true;
+  }
+  return false;
+}
+inline bool has_lone_surrogate(std::string_view text) { return has_lone_surrogate(text.data(), text.size()); }
 
 // Whether rapidjson::Writer would escape any byte of `text` (it escapes
 // exactly these; other bytes, UTF-8 included, are copied as they are).

@@ -12,6 +12,8 @@
 #include <limits>
 #include <utility>
 
+#include "core/json_writer.h"
+
 namespace tether::core {
 namespace {
 
@@ -35,6 +37,12 @@ unsigned char* as_bytes(std::string& text) {
 
 std::string_view view_of(const rapidjson::Value& string_value) {
   return {string_value.GetString(), string_value.GetStringLength()};
+}
+
+// A claim string we keep: valid UTF-8, so the session can write it out
+// again (auth_success, a state file) without producing text nobody can read.
+bool is_text(const rapidjson::Value& value) {
+  return value.IsString() && !json::has_lone_surrogate(value.GetString(), value.GetStringLength());
 }
 
 bool is_base64url_char(char c) {
@@ -135,7 +143,7 @@ std::optional<int64_t> numeric_date_ms(const rapidjson::Value& value) {
 bool read_permissions(const rapidjson::Value& value, std::vector<std::string>& permissions) {
   if (!value.IsArray()) return false;
   for (const auto& entry : value.GetArray()) {
-    if (!entry.IsString()) return false;
+    if (!is_text(entry)) return false;
     permissions.emplace_back(view_of(entry));
   }
   return true;
@@ -150,7 +158,7 @@ TokenError parse_claims(std::string_view payload_json, TokenClaims& claims) {
     const rapidjson::Value& value = member.value;
     // A repeated claim is rejected: parsers disagree on which copy wins.
     if (name == "sub") {
-      if (std::exchange(seen_sub, true) || !value.IsString()) return TokenError::Malformed;
+      if (std::exchange(seen_sub, true) || !is_text(value)) return TokenError::Malformed;
       claims.subject.assign(view_of(value));
     } else if (name == "exp") {
       const std::optional<int64_t> ms = numeric_date_ms(value);

@@ -21,7 +21,8 @@ struct TokenClaims {
 
 enum class TokenError : uint8_t {
   None,
-  Malformed,             // not three base64url segments of JSON, wrong claim types, or > kMaxTokenBytes
+  Malformed,             // not three base64url segments of JSON, wrong claim types, a claim
+                         // string that is not UTF-8 (an escaped lone surrogate), or > kMaxTokenBytes
   UnsupportedAlgorithm,  // header "alg" is anything but "HS256" (including "none")
   BadSignature,          // HMAC mismatch, or the verifying secret is empty
   Expired,               // unix_now_ms >= exp * 1000 + leeway_ms

@@ -22,7 +22,9 @@ ReliableReceiver::Verdict ReliableReceiver::accept(Message&& msg, std::vector<Me
   Verdict verdict;
   if (seq <= delivered_up_to_ || buffer_.count(seq) != 0) {
     ++duplicates_;
-    ack_due_ = true;
+    // Re-ack what was delivered; with nothing delivered yet (a duplicate of a
+    // buffered message) there is nothing to ack, and "upTo":0 is no valid ack.
+    if (delivered_up_to_ > 0) ack_due_ = true;
     verdict = Verdict::Duplicate;
   } else if (seq - delivered_up_to_ > window_) {
     verdict = Verdict::OutOfWindow;

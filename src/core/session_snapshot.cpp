@@ -4,8 +4,13 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <cstdint>
 #include <memory>
 #include <utility>
+#include <vector>
+
+#include "core/codec.h"
+#include "core/json_writer.h"
 
 namespace tether::core {
 
@@ -24,13 +29,10 @@ void write_pending(Writer& w, const ReliableSender::PendingMessage& p) {
   w.Key("messageId");
   w.Uint64(p.message_id);
   write_string(w, "channel", p.channel);
-  w.Key("data");
-  // Payloads were validated JSON when they were sent.
-  if (p.data.empty()) {
-    w.Null();
-  } else {
-    w.RawValue(p.data.data(), p.data.size(), rapidjson::kObjectType);
-  }
+  // The payload verbatim, as a string ("" is null): read back as JSON it
+  // would lose what a double cannot hold (a big integer rounds, and 1e400
+  // would fail the whole load).
+  write_string(w, "dataText", p.data);
   w.Key("timestamp");
   w.Int64(p.timestamp);
   w.Key("reliable");
@@ -75,11 +77,17 @@ void write_session(Writer& w, const SessionState& s) {
   w.EndObject();
 }
 
+// A string we keep: valid UTF-8, so the next snapshot we write can be read
+// back, and what we send from it can be decoded.
+bool is_text(const rapidjson::Value& value) {
+  return value.IsString() && !json::has_lone_surrogate(value.GetString(), value.GetStringLength());
+}
+
 bool read_strings(const rapidjson::Value& object, const char* key, std::vector<std::string>& out) {
   auto it = object.FindMember(key);
   if (it == object.MemberEnd() || !it->value.IsArray()) return false;
   for (const auto& v : it->value.GetArray()) {
-    if (!v.IsString()) return false;
+    if (!is_text(v)) return false;
     out.emplace_back(v.GetString(), v.GetStringLength());
   }
   return true;
@@ -101,25 +109,59 @@ bool read_i64(const rapidjson::Value& object, const char* key, int64_t& out) {
 
 bool read_string(const rapidjson::Value& object, const char* key, std::string& out) {
   auto it = object.FindMember(key);
-  if (it == object.MemberEnd() || !it->value.IsString()) return false;
+  if (it == object.MemberEnd() || !is_text(it->value)) return false;
   out.assign(it->value.GetString(), it->value.GetStringLength());
   return true;
 }
 
+// Payloads were validated when they were sent, so they are nowhere near
+// this deep. A deeper one means a corrupt file, and re-serializing it
+// (Accept recurses) could exhaust the stack.
+constexpr size_t kMaxPayloadDepth = 1024;
+
+// Whether no container in `root` is nested deeper than `max_depth`; without recursion.
+bool within_depth(const rapidjson::Value& root, size_t max_depth) {
+  std::vector<std::pair<const rapidjson::Value*, size_t>> pending{{&root, 1}};
+  while (!pending.empty()) {
+    const auto [value, depth] = pending.back();
+    pending.pop_back();
+    if (value->IsArray()) {
+      if (depth > max_depth) return false;
+      for (const auto& element : value->GetArray()) pending.emplace_back(&element, depth + 1);
+    } else if (value->IsObject()) {
+      if (depth > max_depth) return false;
+      for (const auto& member : value->GetObject()) pending.emplace_back(&member.value, depth + 1);
+    }
+  }
+  return true;
+}
+
 bool read_pending(const rapidjson::Value& v, ReliableSender::PendingMessage& p) {
+  // The wire requires a channel: a message without one could never be delivered.
   if (!v.IsObject() || !read_u64(v, "messageId", p.message_id) || !read_string(v, "channel", p.channel) ||
-      !read_i64(v, "timestamp", p.timestamp) || !read_u64(v, "seq", p.seq)) {
+      p.channel.empty() || !read_i64(v, "timestamp", p.timestamp) || !read_u64(v, "seq", p.seq)) {
     return false;
   }
   auto reliable = v.FindMember("reliable");
-  auto data = v.FindMember("data");
-  if (reliable == v.MemberEnd() || !reliable->value.IsBool() || data == v.MemberEnd()) return false;
+  if (reliable == v.MemberEnd() || !reliable->value.IsBool()) return false;
   p.reliable = reliable->value.GetBool();
+  if (auto text = v.FindMember("dataText"); text != v.MemberEnd()) {
+    if (!is_text(text->value)) return false;
+    p.data.assign(text->value.GetString(), text->value.GetStringLength());
+    // It goes on the wire as it is, so it must be JSON the codec would pass.
+    CodecLimits payload_limits;
+    payload_limits.max_frame_bytes = SIZE_MAX;
+    payload_limits.max_depth = kMaxPayloadDepth;
+    return p.data.empty() || validate_json_payload(p.data, payload_limits) == CodecError::None;
+  }
+  // Written before "dataText": the payload as JSON.
+  auto data = v.FindMember("data");
+  if (data == v.MemberEnd() || !within_depth(data->value, kMaxPayloadDepth)) return false;
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
   data->value.Accept(writer);
   p.data.assign(buffer.GetString(), buffer.GetSize());
-  return true;
+  return !json::has_lone_surrogate(p.data);
 }
 
 bool read_pending_list(const rapidjson::Value& object, const char* key,
@@ -149,6 +191,16 @@ std::shared_ptr<SessionState> read_session(const rapidjson::Value& v, const Reli
       !read_u64(v, "deliveredUpTo", delivered_up_to) || !read_u64(v, "nextSeq", sender.next_seq) ||
       !read_pending_list(v, "inFlight", sender.in_flight) || !read_pending_list(v, "queued", sender.queued)) {
     return nullptr;
+  }
+  // The server only ever records valid channel names.
+  for (const std::string& channel : subscriptions) {
+    if (!is_valid_channel(channel)) return nullptr;
+  }
+  // A sender never has a sequence outstanding more than max_in_flight before
+  // its next one. A file that says otherwise is corrupt, and restoring it
+  // would take a filler entry per sequence in between (unbounded memory).
+  for (const auto& p : sender.in_flight) {
+    if (p.seq < sender.next_seq && sender.next_seq - p.seq > reliable.max_in_flight) return nullptr;
   }
   state->permissions = PermissionSet(state->claims.permissions);
   state->subscriptions.insert(subscriptions.begin(), subscriptions.end());
@@ -207,6 +259,10 @@ RestoreResult restore_sessions(std::string_view snapshot, SessionTable& table, c
   }
   auto app = doc.FindMember("app");
   if (app != doc.MemberEnd() && app->value.IsString()) {
+    if (!is_text(app->value)) {
+      result.error = "malformed app state";
+      return result;
+    }
     result.app_state.assign(app->value.GetString(), app->value.GetStringLength());
   }
   for (auto& state : states) {

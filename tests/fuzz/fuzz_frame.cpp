@@ -1,0 +1,97 @@
+// Frame decoding: decode_frame and validate_json_payload on any bytes.
+// Beyond "no crash", it checks the codec's own promises (codec.h):
+// - a frame that passes tight limits passes the defaults, with the same result;
+// - re-encoding a decoded message is a fixed point after one round;
+// - a decoded payload passes validate_json_payload, and a payload that passes
+//   is decodable in a channel message and never grows;
+// - channel_message_bound bounds what encode_channel_message writes.
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "harness.h"
+
+using namespace tether::fuzz;
+
+namespace {
+
+CodecLimits tight_limits() {
+  CodecLimits limits;
+  limits.max_frame_bytes = 512;
+  limits.max_depth = 4;
+  limits.max_batch = 4;
+  return limits;
+}
+
+// encode -> decode -> encode must reproduce the first encoding.
+void check_round_trip(const Message& message, const CodecLimits& limits) {
+  std::string first;
+  encode_message(message, first);
+  CodecLimits any_size = limits;
+  any_size.max_frame_bytes = SIZE_MAX;
+  std::vector<Message> decoded;
+  std::vector<DecodeIssue> issues;
+  FUZZ_CHECK(decode_frame(first, any_size, decoded, issues) == CodecError::None, "re-encoded frame rejected");
+  FUZZ_CHECK(decoded.size() == 1 && issues.empty(), "re-encoded message rejected");
+  std::string second;
+  encode_message(decoded[0], second);
+  FUZZ_CHECK(first == second, "encode(decode(encode(m))) != encode(m)");
+}
+
+// A payload validate_json_payload accepts is what a client may send: it
+// must arrive intact in a channel message, whatever the envelope's numbers.
+void check_payload_sends(std::string_view payload, const CodecLimits& limits) {
+  for (std::string_view channel : {std::string_view("room:7"), std::string_view("\x01\"\\\xc3\xa9")}) {
+    std::string frame;
+    encode_channel_message(channel, payload, std::numeric_limits<int64_t>::min(),
+                           std::numeric_limits<uint64_t>::max(), std::numeric_limits<uint64_t>::max(), frame);
+    FUZZ_CHECK(frame.size() <= channel_message_bound(channel, payload.size()),
+               "channel_message_bound is below the encoded size");
+    CodecLimits any_size = limits;
+    any_size.max_frame_bytes = SIZE_MAX;
+    std::vector<Message> decoded;
+    std::vector<DecodeIssue> issues;
+    FUZZ_CHECK(decode_frame(frame, any_size, decoded, issues) == CodecError::None && decoded.size() == 1 &&
+                   issues.empty(),
+               "a validated payload did not decode inside a channel message");
+    FUZZ_CHECK(decoded[0].channel == channel, "channel changed in transit");
+    FUZZ_CHECK(decoded[0].data.size() <= payload.size(), "the payload grew when re-serialized");
+  }
+}
+
+void check_with(std::string_view input, const CodecLimits& limits) {
+  std::vector<Message> messages;
+  std::vector<DecodeIssue> issues;
+  const CodecError error = decode_frame(input, limits, messages, issues);
+  if (error != CodecError::None) {
+    FUZZ_CHECK(messages.empty() && issues.size() == 1 && issues[0].error == error,
+               "a rejected frame must yield no message and exactly one issue");
+  }
+  for (const Message& m : messages) {
+    check_round_trip(m, limits);
+    if (m.type == MessageType::Channel) {
+      FUZZ_CHECK(validate_json_payload(m.data, limits) == CodecError::None, "a decoded payload fails validation");
+    }
+  }
+  if (validate_json_payload(input, limits) == CodecError::None) check_payload_sends(input, limits);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  check_with(input, CodecLimits{});
+  check_with(input, tight_limits());
+
+  // Limits only ever reject: what passes the tight ones passes the defaults alike.
+  std::vector<Message> tight_out, default_out;
+  std::vector<DecodeIssue> tight_issues, default_issues;
+  if (decode_frame(input, tight_limits(), tight_out, tight_issues) == CodecError::None) {
+    FUZZ_CHECK(decode_frame(input, CodecLimits{}, default_out, default_issues) == CodecError::None,
+               "accepted under tight limits, rejected under the defaults");
+    FUZZ_CHECK(tight_out.size() == default_out.size() && tight_issues.size() == default_issues.size(),
+               "limits changed what a frame decodes to");
+  }
+  is_valid_channel(input);
+  return 0;
+}
