@@ -29,7 +29,6 @@ using transport::TimerId;
 
 namespace {
 
-constexpr const char* kSubprotocol = "tether.v1";
 
 int64_t system_now_ms() {
   using namespace std::chrono;
@@ -296,7 +295,7 @@ class Engine::Impl {
   void open_transport(PoolSlot& slot) {
     transport::ClientConnectOptions options;
     options.url = slot.url;
-    options.subprotocols = {kSubprotocol};
+    options.subprotocols = {core::kSubprotocol};
     options.connect_timeout_ms = config_.session.connect_timeout_ms;
     options.max_message_size = config_.session.limits.max_frame_bytes;
     options.verify_peer = config_.tls_verify_peer;

@@ -20,6 +20,7 @@
 #include "core/codec.h"
 #include "core/frame_writer.h"
 #include "core/heartbeat.h"
+#include "core/protocol.h"
 #include "core/permissions.h"
 #include "core/reliable_receiver.h"
 #include "core/reliable_sender.h"
@@ -61,22 +62,6 @@ enum class ClientState : uint8_t {
 const char* client_state_name(ClientState state);
 
 enum class CloseInitiator : uint8_t { Local, Remote, Transport };
-
-// Well-known close codes (docs/PROTOCOL.md).
-namespace close_code {
-constexpr uint16_t kNormal = 1000;
-constexpr uint16_t kGoingAway = 1001;
-constexpr uint16_t kAbnormal = 1006;  // no close frame (set by transports, never sent)
-constexpr uint16_t kTooBig = 1009;
-constexpr uint16_t kTryAgainLater = 1013;
-constexpr uint16_t kHeartbeatTimeout = 4000;
-constexpr uint16_t kAuthFailed = 4001;
-constexpr uint16_t kAuthTimeout = 4002;
-constexpr uint16_t kTokenExpired = 4003;
-constexpr uint16_t kProtocolError = 4004;
-constexpr uint16_t kSessionReplaced = 4005;
-constexpr uint16_t kSlowConsumer = 4008;
-}  // namespace close_code
 
 struct ClientEvent {
   enum class Kind : uint8_t {

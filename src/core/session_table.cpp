@@ -50,8 +50,10 @@ void SessionTable::park(SessionState& state, TimeMs now, TimeMs ttl) {
 
 void SessionTable::remove(std::string_view id) { sessions_.erase(std::string(id)); }
 
-std::shared_ptr<SessionState> SessionTable::find(std::string_view id) const {
-  auto it = sessions_.find(std::string(id));
+std::shared_ptr<SessionState> SessionTable::find(std::string_view id) const { return find(std::string(id)); }
+
+std::shared_ptr<SessionState> SessionTable::find(const std::string& id) const {
+  auto it = sessions_.find(id);
   return it == sessions_.end() ? nullptr : it->second;
 }
 

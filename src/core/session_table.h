@@ -34,6 +34,7 @@ class SessionTable {
   void park(SessionState& state, TimeMs now, TimeMs ttl);
   void remove(std::string_view id);
   std::shared_ptr<SessionState> find(std::string_view id) const;
+  std::shared_ptr<SessionState> find(const std::string& id) const;  // without a copy of the key
 
   // Drops parked sessions whose time is up; they are returned so the
   // runtime can unsubscribe them and fail their pending messages.

@@ -76,9 +76,9 @@ int serve_until_signal(const CommandLine& command_line, Application* app, const 
   std::function<void()> watch = [&] {
     if (g_stop_requested && give_up_at == 0) {
       if (state_file.empty()) {
-        server.shutdown(1001);
+        server.shutdown(core::close_code::kGoingAway);
       } else {
-        server.shutdown_for_restart(1001);
+        server.shutdown_for_restart(core::close_code::kGoingAway);
       }
       give_up_at = loop.now_ms() + kShutdownGraceMs;
     }

@@ -1,7 +1,8 @@
 #pragma once
-// The Tether server runtime: one core::ServerSession per WebSocket connection
-// over a transport::WsServer, one SessionTable so sessions outlive their
-// connections, fan-out through a Broker, and Application hooks.
+// The Tether server runtime: a core::ServerEndpoint (sessions, fan-out
+// through a Broker, every per-client bound) driven over a
+// transport::WsServer, with a timer per connection and Application hooks.
+// It moves bytes and time; the protocol's decisions are the endpoint's.
 //
 // Thread safety: construct, call and destroy on the EventLoop's thread.
 // No public function throws (the constructor only when out of memory).
@@ -15,11 +16,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/broker.h"
 #include "core/jwt.h"
-#include "core/server_session.h"
-#include "core/session_table.h"
+#include "core/server_endpoint.h"
 #include "server/application.h"
-#include "server/broker.h"
 #include "server/server_options.h"
 #include "transport/event_loop.h"
 #include "transport/ws_server.h"
@@ -53,7 +53,7 @@ class Server {
  public:
   // `app` (optional) must outlive the Server. `broker` defaults to a LocalBroker.
   Server(transport::EventLoop& loop, ServerOptions options, Application* app = nullptr,
-         std::unique_ptr<Broker> broker = nullptr);
+         std::unique_ptr<core::Broker> broker = nullptr);
   // Drops every connection at once, without close handshakes or hooks.
   ~Server();
   Server(const Server&) = delete;
@@ -80,61 +80,49 @@ class Server {
   // Closes every connection with `code`, stops listening and ends every
   // session (on_session_ended). The loop keeps running until the close
   // handshakes finish: wait for connection_count() == 0 if you want them to.
-  void shutdown(uint16_t code = 1001) noexcept;
+  void shutdown(uint16_t code = core::close_code::kGoingAway) noexcept;
 
   // Graceful restart: like shutdown(), but sessions are kept, not ended, so
   // save_state() can persist them (with the application's state) for the
   // next process, whose clients then resume as if nothing happened.
-  void shutdown_for_restart(uint16_t code = 1001) noexcept;
+  void shutdown_for_restart(uint16_t code = core::close_code::kGoingAway) noexcept;
   std::string save_state() noexcept;
   // Before start(): restores sessions parked for their resume TTL and the
   // application's state. Returns "" on success, else why nothing changed.
   std::string load_state(std::string_view state) noexcept;
 
-  size_t connection_count() const noexcept { return connections_.size(); }
+  size_t connection_count() const noexcept { return endpoint_ ? endpoint_->connection_count() : 0; }
   // Sessions known to the server: attached and parked.
-  size_t session_count() const noexcept { return table_.size(); }
+  size_t session_count() const noexcept { return endpoint_ ? endpoint_->session_count() : 0; }
   std::optional<SessionStats> session_stats(std::string_view session_id) const noexcept;
 
  private:
-  struct Connection;
   using ConnectionId = transport::ConnectionId;
-  using SessionPtr = std::shared_ptr<core::SessionState>;
+  struct ConnectionTimer {
+    transport::TimerId timer = transport::kNoTimer;
+    core::TimeMs at = core::kNever;  // when `timer` fires
+  };
 
   transport::ServerHandlers transport_handlers();
+  // The endpoint is made at start() or load_state(), whichever comes first.
+  const char* make_endpoint();
   void on_open(ConnectionId id, std::string_view remote_address);
   void on_text(ConnectionId id, std::string_view text);
   void on_closed(ConnectionId id, const transport::CloseInfo& info);
-  void on_timer(ConnectionId id);
-  // server_backpressure.cpp: writing to a client that does not read.
   void on_writable(ConnectionId id);
-  bool admit_input(Connection& connection, size_t bytes);
-  void count_error_reply(Connection& connection, const core::ServerEvent& error);
-  void write_frames(Connection& connection, core::TimeMs now);
+  void on_timer(ConnectionId id);
 
-  void route_events(Connection& connection);
-  void route(Connection& connection, core::ServerEvent& event);
-  void on_authenticated(Connection& connection, bool resumed);
-  void on_client_publish(Connection& connection, const core::ServerEvent& event);
-  void close_replaced_connections();
-
-  void deliver(const std::string& session_id, std::string_view channel, std::string_view data, bool reliable);
-  bool enqueue(const SessionPtr& session, std::string_view channel, std::string_view data, bool reliable);
-  void drop_slow_consumer(SessionPtr session, std::string_view cause);
-  void end_sessions();
-  void close_connections(uint16_t code);
-  void sweep_expired();
-  void schedule_sweep();
-
-  void mark_dirty(Connection& connection);
+  // After every call into the endpoint: its events, then (now or at the
+  // end of this loop turn) its dirty connections.
+  void drain_events();
+  void handle_event(const core::EndpointEvent& event);
   void schedule_flush();
   void flush_dirty();
-  void flush(Connection& connection);
-  void rearm_timer(Connection& connection, core::TimeMs now);
+  void flush(ConnectionId id, core::TimeMs now);
+  void rearm_timer(ConnectionId id, core::TimeMs now);
+  void schedule_sweep();
 
-  Connection* find(ConnectionId id);
-  bool valid_outgoing(std::string_view channel, std::string_view data) const;
-  int64_t wall_clock_ms() const { return loop_.now_ms() + config_.wall_clock_offset_ms; }
+  int64_t wall_clock_ms() const { return loop_.now_ms() + options_.session.wall_clock_offset_ms; }
   template <typename Hook>
   void call_app(const char* hook, Hook&& call) noexcept;
   template <typename Body>
@@ -144,22 +132,16 @@ class Server {
   transport::EventLoop& loop_;
   ServerOptions options_;
   Application* app_;
-  std::unique_ptr<Broker> broker_;
-  core::ServerConfig config_;  // sessions hold a reference: fixed once started
+  std::unique_ptr<core::Broker> broker_;  // until the endpoint takes it
   std::unique_ptr<core::TokenAuthority> authority_;
-  core::SessionTable table_;
-  // Authenticated sessions by id, so delivery finds them without allocating.
-  std::unordered_map<std::string, SessionPtr> sessions_;
-  std::unordered_map<ConnectionId, std::unique_ptr<Connection>> connections_;
-  std::deque<SessionPtr> ended_;            // forgotten; broker and hook still to be told
-  std::vector<ConnectionId> dirty_;         // connections with output to flush this loop turn
-  std::vector<ConnectionId> flushing_;      // reused by flush_dirty()
-  std::vector<SessionPtr> expired_;         // reused by sweep_expired()
-  std::string frame_;                       // reused by flush()
+  std::unique_ptr<core::ServerEndpoint> endpoint_;
+  std::unordered_map<ConnectionId, ConnectionTimer> timers_;
+  std::string frame_;  // reused by flush()
   bool flush_posted_ = false;
+  bool draining_events_ = false;  // drain_events() is on the stack
   bool started_ = false;
   bool stopping_ = false;
-  uint16_t shutdown_code_ = 1001;
+  uint16_t shutdown_code_ = core::close_code::kGoingAway;
   transport::TimerId sweep_timer_ = transport::kNoTimer;
   // Posted tasks and timers hold a weak reference: they may outlive us.
   std::shared_ptr<char> lifetime_ = std::make_shared<char>();

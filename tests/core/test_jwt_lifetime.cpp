@@ -111,10 +111,8 @@ TEST_CASE("the server refuses a token before nbf and bounds one without exp", "[
   REQUIRE(success.size() == 1);
   CHECK(success[0].expires_at == forever.issued_at_ms + kDayMs);
   const TimeMs expiry = success[0].expires_at - kWallOffset;
-  CHECK(bob.session->next_timeout() <= expiry);
-  sim.now = expiry;
-  bob.session->handle_timeout(sim.now);
-  sim.flush();
+  CHECK(sim.endpoint.next_timeout(bob.id) <= expiry);
+  sim.advance_to(expiry);
   CHECK(bob.closed);
   CHECK(bob.close_code == close_code::kTokenExpired);
 }

@@ -42,8 +42,8 @@ ServerSim::Client& canary_of(ServerSim& sim) {
 }
 
 size_t publishes(const ServerSim& sim) {
-  return static_cast<size_t>(std::count_if(sim.events.begin(), sim.events.end(), [](const ServerEvent& e) {
-    return e.kind == ServerEvent::Kind::Publish && e.channel != "canary";
+  return static_cast<size_t>(std::count_if(sim.events.begin(), sim.events.end(), [](const EndpointEvent& e) {
+    return e.kind == EndpointEvent::Kind::Publish && e.channel != "canary";
   }));
 }
 
@@ -200,8 +200,8 @@ TEST_CASE("out-of-order messages are held only up to the receive buffer's byte b
   CHECK(hoarder.state()->receiver.delivered_up_to() == kLast);
   CHECK(hoarder.state()->receiver.buffered_bytes() == 0);
   std::vector<uint64_t> order;
-  for (const ServerEvent& e : sim.events) {
-    if (e.kind == ServerEvent::Kind::Publish && e.channel == "hoard") order.push_back(e.message_id);
+  for (const EndpointEvent& e : sim.events) {
+    if (e.kind == EndpointEvent::Kind::Publish && e.channel == "hoard") order.push_back(e.message_id);
   }
   REQUIRE(order.size() == kLast);
   for (uint64_t i = 0; i < kLast; ++i) CHECK(order[i] == i + 1);
@@ -227,7 +227,7 @@ TEST_CASE("a parked session keeps no out-of-order messages", "[core][server][lim
   ServerSim sim;
   ServerSim::Client& client = sim.auth("alice", kEverything);
   sim.send(client, publish_frame("c", payload_of(1000), 3));
-  const std::shared_ptr<SessionState> state = client.state();
+  const auto state = client.state();
   CHECK(state->receiver.buffered_bytes() > 0);
   sim.drop(client);
   CHECK(state->receiver.buffered_bytes() == 0);
@@ -318,14 +318,15 @@ TEST_CASE("a refresh that revokes subscribe drops the subscription and what was 
   sim.send(client, subscribe_frame("room:1"));
   sim.send(client, subscribe_frame("lobby"));
   REQUIRE(client.take(MessageType::Subscribed).size() == 2);
-  const std::shared_ptr<SessionState> state = client.state();
+  const auto state = client.state();
 
-  // Messages waiting for this client when the new token arrives.
-  for (int n = 0; n < 3; ++n) REQUIRE(state->enqueue("room:1", std::to_string(n), n != 0, 0));
-  REQUIRE(state->enqueue("lobby", "\"hello\"", true, 0));
+  // Messages waiting for this client (its socket is full) when the new token arrives.
+  sim.set_reading(client, false);
+  for (int n = 0; n < 3; ++n) REQUIRE(sim.send_to(client, "room:1", std::to_string(n), n != 0));
+  REQUIRE(sim.send_to(client, "lobby", "\"hello\"", true));
   const std::string narrower = make_token("alice", {"publish:*", "subscribe:lobby"});
-  client.session->handle_text(R"({"type":"refresh_token","token":")" + narrower + "\"}", sim.now);
-  sim.flush();
+  sim.send(client, R"({"type":"refresh_token","token":")" + narrower + "\"}");
+  sim.set_reading(client, true);
 
   const std::vector<Message> dropped = client.take(MessageType::Unsubscribed);
   REQUIRE(dropped.size() == 1);
@@ -337,8 +338,8 @@ TEST_CASE("a refresh that revokes subscribe drops the subscription and what was 
   CHECK(delivered[0].channel == "lobby");
   CHECK(state->subscriptions == std::set<std::string>{"lobby"});
   CHECK(state->failed == 2);  // the two reliable ones resolved, not left pending
-  const auto revoked_event = std::find_if(sim.events.begin(), sim.events.end(), [](const ServerEvent& e) {
-    return e.kind == ServerEvent::Kind::Unsubscribed && e.code == "permission_revoked";
+  const auto revoked_event = std::find_if(sim.events.begin(), sim.events.end(), [](const EndpointEvent& e) {
+    return e.kind == EndpointEvent::Kind::SubscriptionRevoked && e.code == "permission_revoked";
   });
   REQUIRE(revoked_event != sim.events.end());
   CHECK(revoked_event->channel == "room:1");
@@ -361,7 +362,7 @@ TEST_CASE("a resume with a token that no longer grants subscribe drops the subsc
   ServerSim::Client& first = sim.auth("alice", kEverything);
   sim.send(first, subscribe_frame("room:1"));
   sim.send(first, subscribe_frame("room:2"));
-  const std::shared_ptr<SessionState> state = first.state();
+  const auto state = first.state();
   sim.drop(first);
 
   ServerSim::Client& again = sim.auth("alice", {"subscribe:room:2"}, state->id);

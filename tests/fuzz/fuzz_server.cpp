@@ -1,26 +1,27 @@
-// The server endpoint: ServerSessions sharing a SessionTable, driven in
-// virtual time by arbitrary client frames, with the fan-out the runtime
-// does (src/server/server.cpp) so acks, resumes and slow consumers are real.
+// The server endpoint (core::ServerEndpoint: sessions, fan-out, slow
+// consumers, every bound) driven in virtual time by arbitrary client frames,
+// with the runtime's part done here as src/server does it.
 //
 // Input: the first byte's low bit set means every new connection first
 // authenticates as alice with a harness-signed token (resuming the last
-// session, if any); the fuzzer can still send its own `auth`. Then a script
-// (harness.h) with these transport events:
+// session, if any); the fuzzer can still send its own `auth`. Its second
+// bit routes client publishes through the host (publishes_to_host), as
+// tether-server with an application does. Then a script (harness.h) with
+// these transport events:
 //   !drop      the connection drops; the client reconnects on a new one
 //              (as it does before its next frame after the server closed it)
 //   !open      the client opens another connection, the old one stays up
-//   !restart   graceful restart: every connection closes 1001, the table
-//              goes through snapshot_sessions/restore_sessions, a client reconnects
-// Checked: every frame the server sends decodes cleanly, and a restart
-// restores every session it saved.
+//   !block     the current connection's socket stops taking output (!unblock)
+//   !restart   graceful restart: every connection closes 1001, the endpoint
+//              goes through snapshot/restore, a client reconnects
+// Checked: every frame the server sends decodes cleanly, a restart restores
+// every session it saved, and a session's buffer never passes its bound.
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
+#include <vector>
 
-#include "core/server_session.h"
-#include "core/session_snapshot.h"
-#include "core/session_table.h"
+#include "core/server_endpoint.h"
 #include "harness.h"
 
 using namespace tether::fuzz;
@@ -28,20 +29,24 @@ using namespace tether::fuzz;
 namespace {
 
 // Small bounds, so the fuzzer reaches every limit with short inputs.
-ServerConfig fuzz_config() {
-  ServerConfig config;
-  config.wall_clock_offset_ms = kWallOffset;
-  config.idle_timeout_ms = 5000;
-  config.resume_ttl_ms = 60000;
-  config.receive_window = 16;
-  config.limits.max_batch = 16;
-  config.limits.max_depth = 8;
-  config.reliable.ack_timeout_ms = 400;
-  config.reliable.queue_max_messages = 32;
-  config.reliable.queue_max_bytes = 2048;
-  config.reliable.max_buffered_bytes = 2048;
-  config.client_limits.max_receive_buffer_bytes = 2048;
-  config.client_limits.max_subscriptions = 4;
+EndpointConfig fuzz_config(bool publishes_to_host) {
+  EndpointConfig config;
+  ServerConfig& session = config.session;
+  session.wall_clock_offset_ms = kWallOffset;
+  session.idle_timeout_ms = 5000;
+  session.resume_ttl_ms = 60000;
+  session.receive_window = 16;
+  session.limits.max_batch = 16;
+  session.limits.max_depth = 8;
+  session.reliable.ack_timeout_ms = 400;
+  session.reliable.queue_max_messages = 32;
+  session.reliable.queue_max_bytes = 2048;
+  session.reliable.max_buffered_bytes = 2048;
+  session.client_limits.max_receive_buffer_bytes = 2048;
+  session.client_limits.max_subscriptions = 4;
+  config.max_unanswered_bytes = 1024;
+  config.max_error_reports = 4;
+  config.publishes_to_host = publishes_to_host;
   FUZZ_CHECK(validate(config) == nullptr, "the harness's server config is invalid");
   return config;
 }
@@ -50,9 +55,9 @@ constexpr size_t kMaxConnections = 16;
 
 class ServerHarness {
  public:
-  explicit ServerHarness(bool auto_auth)
-      : config_(fuzz_config()), authority_(kFuzzSecret, 0, 0, 3'600'000), auto_auth_(auto_auth) {
-    table_ = std::make_unique<SessionTable>(42);
+  ServerHarness(bool auto_auth, bool publishes_to_host)
+      : config_(fuzz_config(publishes_to_host)), authority_(kFuzzSecret, 0, 0, 3'600'000), auto_auth_(auto_auth) {
+    endpoint_ = std::make_unique<ServerEndpoint>(config_, authority_, 42);
   }
 
   void run(std::string_view script) {
@@ -65,12 +70,20 @@ class ServerHarness {
         connect();
       } else if (line == "!open") {
         connect();
+      } else if (line == "!block" || line == "!unblock") {
+        if (Connection* c = current(); c != nullptr && c->open) {
+          c->writable = line == "!unblock";
+          endpoint_->set_writable(c->id, c->writable);
+        }
       } else if (line == "!restart") {
         restart();
       } else {
         // A client whose connection was closed reconnects before sending more.
         if (current() == nullptr || !current()->open) connect();
-        if (current()->open) current()->session->handle_text(expand(line, last_session_), now_);
+        if (Connection* c = current(); c != nullptr && c->open) {
+          endpoint_->set_writable(c->id, c->writable);
+          endpoint_->handle_text(c->id, expand(line, last_session_), now_);
+        }
       }
       flush();
     }
@@ -81,43 +94,45 @@ class ServerHarness {
 
  private:
   struct Connection {
-    std::unique_ptr<ServerSession> session;
+    ConnectionId id = 0;
     bool open = false;
+    bool writable = true;
   };
 
   Connection* current() { return connections_.empty() ? nullptr : &connections_.back(); }
+  Connection* find(ConnectionId id) {
+    return id != 0 && id <= connections_.size() ? &connections_[id - 1] : nullptr;
+  }
 
   void connect() {
     if (connections_.size() >= kMaxConnections) return;
-    connections_.push_back({std::make_unique<ServerSession>(config_, authority_, *table_, connections_.size() + 1), true});
-    Connection& c = connections_.back();
-    c.session->handle_open(now_);
+    connections_.push_back({connections_.size() + 1, true, true});
+    const ConnectionId id = connections_.back().id;
+    endpoint_->handle_open(id, now_);
     if (!auto_auth_) return;
     std::string auth = R"({"type":"auth","token":")" + Tokens::get().alice + "\"";
     if (!last_session_.empty()) auth += R"(,"session":")" + last_session_ + R"(","lastSeq":0)";
-    c.session->handle_text(auth + "}", now_);
+    endpoint_->handle_text(id, auth + "}", now_);
     flush();
   }
 
   void drop(Connection* c) {
     if (c == nullptr || !c->open) return;
     c->open = false;
-    c->session->handle_closed(now_);
+    endpoint_->handle_closed(c->id, now_);
   }
 
   // A graceful restart with --state-file, in virtual time.
   void restart() {
-    for (Connection& c : connections_) {
-      if (c.open) c.session->close(close_code::kGoingAway, "restart");
-    }
+    endpoint_->close_all(close_code::kGoingAway, "restart");
     flush();
     for (Connection& c : connections_) drop(&c);
-    const std::string saved = snapshot_sessions(*table_, "app");
-    const size_t sessions = table_->size();
+    flush();
+    const std::string saved = endpoint_->snapshot("app");
+    const size_t sessions = endpoint_->session_count();
     connections_.clear();
-    table_ = std::make_unique<SessionTable>(43);
-    const RestoreResult restored =
-        restore_sessions(saved, *table_, config_.reliable, config_.receive_window, now_, config_.resume_ttl_ms);
+    endpoint_ = std::make_unique<ServerEndpoint>(config_, authority_, 43);
+    const RestoreResult restored = endpoint_->restore(saved, now_);
     FUZZ_CHECK(restored.ok && restored.app_state == "app", "a snapshot the server wrote did not load");
     FUZZ_CHECK(restored.restored == sessions, "a restart lost sessions");
     connect();
@@ -137,9 +152,9 @@ class ServerHarness {
   }
 
   TimeMs next_timeout() const {
-    TimeMs next = table_->next_timeout();
+    TimeMs next = endpoint_->next_expiry();
     for (const Connection& c : connections_) {
-      if (c.open) next = std::min(next, c.session->next_timeout());
+      if (c.open) next = std::min(next, endpoint_->next_timeout(c.id));
     }
     return next;
   }
@@ -147,73 +162,56 @@ class ServerHarness {
   void fire(TimeMs now) {
     now_ = now;
     for (Connection& c : connections_) {
-      if (c.open) c.session->handle_timeout(now_);
+      if (c.open) endpoint_->handle_timeout(c.id, now_);
     }
-    std::vector<std::shared_ptr<SessionState>> expired;
-    table_->expire(now_, expired);
-    for (const auto& state : expired) {
-      state->sender.fail_all(SendOutcome::Closed);
-      state->drain_resolutions();
-    }
+    endpoint_->expire_sessions(now_);
     flush();
   }
 
-  // Routes events until quiet, then sends everything and acts on closes.
+  // What src/server does at the end of a loop turn: events (client
+  // publishes passed on), then every dirty connection's output and closes.
   void flush() {
-    for (int guard = 0; guard < 16 && route_events(); ++guard) {
-    }
-    uint64_t replaced = 0;
-    while (table_->poll_replaced(replaced)) {
-      if (replaced - 1 < connections_.size() && connections_[replaced - 1].open) {
-        connections_[replaced - 1].session->close(close_code::kSessionReplaced, "resumed elsewhere");
+    for (int guard = 0; guard < 16; ++guard) {
+      EndpointEvent event;
+      while (endpoint_->poll_event(event)) {
+        if (event.kind == EndpointEvent::Kind::Publish) {
+          endpoint_->publish(event.channel, event.data, event.reliable, now_);
+        }
+        if (event.session) check_bounds(*event.session);
+        if (event.kind == EndpointEvent::Kind::Authenticated && event.session) last_session_ = event.session->id;
       }
-    }
-    std::string frame;
-    TransportAction action;
-    for (Connection& c : connections_) {
-      while (c.session->poll_transmit(frame, now_)) check_sent_frame(frame);
-      while (c.session->poll_action(action)) {
-        if (action.kind == TransportAction::Kind::Close) drop(&c);
-      }
-      if (c.open && c.session->authenticated()) last_session_ = c.session->state()->id;
-    }
-  }
-
-  bool route_events() {
-    bool any = false;
-    ServerEvent event;
-    for (Connection& c : connections_) {
-      while (c.session->poll_event(event)) {
+      ConnectionId id = 0;
+      bool any = false;
+      while (endpoint_->poll_dirty(id)) {
         any = true;
-        if (event.kind == ServerEvent::Kind::Publish) fan_out(event);
+        flush_connection(id);
       }
-    }
-    return any;
-  }
-
-  // Every subscribed session gets it, parked ones included; a full buffer
-  // ends that session as a slow consumer, as the runtime does.
-  void fan_out(const ServerEvent& event) {
-    for (const std::shared_ptr<SessionState>& state : table_->all()) {
-      if (state->subscriptions.count(event.channel) == 0) continue;
-      if (state->enqueue(event.channel, event.data, event.reliable, now_ + kWallOffset)) continue;
-      const uint64_t owner = state->owner_connection;
-      if (owner != 0 && owner - 1 < connections_.size()) {
-        connections_[owner - 1].session->close(close_code::kSlowConsumer, "slow consumer", true);
-      }
-      if (table_->find(state->id)) {
-        state->sender.fail_all(SendOutcome::Overflow);
-        state->drain_resolutions();
-        table_->remove(state->id);
-      }
+      if (!any) break;
     }
   }
 
-  ServerConfig config_;
+  void flush_connection(ConnectionId id) {
+    Connection* c = find(id);
+    if (c == nullptr || !c->open) return;
+    std::string frame;
+    endpoint_->set_writable(id, c->writable);
+    while (endpoint_->poll_transmit(id, frame, now_)) check_sent_frame(frame);
+    TransportAction action;
+    while (endpoint_->poll_action(id, action)) {
+      if (action.kind == TransportAction::Kind::Close) drop(c);
+    }
+    if (auto state = endpoint_->find_session(last_session_)) check_bounds(*state);
+  }
+
+  void check_bounds(const SessionState& state) {
+    FUZZ_CHECK(state.sender.buffered_bytes() <= config_.session.reliable.max_buffered_bytes,
+               "a session holds more than its buffer bound");
+  }
+
+  EndpointConfig config_;
   Hs256Authority authority_;
-  std::unique_ptr<SessionTable> table_;
-  // A deque: sessions hold no pointers into it, but the harness does.
-  std::deque<Connection> connections_;
+  std::unique_ptr<ServerEndpoint> endpoint_;
+  std::vector<Connection> connections_;
   TimeMs now_ = kStart;
   bool auto_auth_;
   std::string last_session_;  // the id a reconnecting client resumes ($session)
@@ -223,7 +221,7 @@ class ServerHarness {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  ServerHarness harness((data[0] & 1) != 0);
+  ServerHarness harness((data[0] & 1) != 0, (data[0] & 2) != 0);
   harness.run(std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
   return 0;
 }

@@ -4,9 +4,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "server/broker.h"
+#include "core/broker.h"
 
-namespace tether::server {
+namespace tether::core {
 
 class LocalBroker final : public Broker {
  public:
@@ -25,4 +25,4 @@ class LocalBroker final : public Broker {
   std::unordered_map<std::string, Names> channels_;     // session id -> channels, for remove_session
 };
 
-}  // namespace tether::server
+}  // namespace tether::core

@@ -1,8 +1,8 @@
-#include "server/local_broker.h"
+#include "core/local_broker.h"
 
 #include <utility>
 
-namespace tether::server {
+namespace tether::core {
 
 // Allocation failures are swallowed: the Broker contract is nothrow, and a
 // lost subscription is better than a dead server.
@@ -59,4 +59,4 @@ size_t LocalBroker::subscriber_count(const std::string& channel) const {
   return subscribers == subscribers_.end() ? 0 : subscribers->second.size();
 }
 
-}  // namespace tether::server
+}  // namespace tether::core

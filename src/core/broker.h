@@ -6,20 +6,20 @@
 #include <string>
 #include <string_view>
 
-namespace tether::server {
+namespace tether::core {
 
-// Hands one message to one session of this node. The Server supplies it;
+// Hands one message to one session of this node. The ServerEndpoint supplies it;
 // it only queues (never calls back into the broker), and ignores sessions it
 // no longer knows.
 using DeliverFn = std::function<void(const std::string& session_id, std::string_view channel,
                                      std::string_view data, bool reliable)>;
 
-// Called only on the loop thread. Implementations must not throw.
+// Called only on the thread that drives the endpoint. Implementations must not throw.
 class Broker {
  public:
   virtual ~Broker() = default;
 
-  // Called once by the Server before anything else. A distributed broker
+  // Called once by the ServerEndpoint before anything else. A distributed broker
   // also calls `deliver` (on the loop thread) for messages from other nodes.
   virtual void bind(DeliverFn deliver) = 0;
 
@@ -34,4 +34,4 @@ class Broker {
   virtual void publish(const std::string& channel, std::string_view data, bool reliable) = 0;
 };
 
-}  // namespace tether::server
+}  // namespace tether::core

@@ -1,0 +1,326 @@
+#include "core/server_endpoint.h"
+
+#include <utility>
+
+#include "core/local_broker.h"
+#include "core/server_endpoint_connection.h"
+
+namespace tether::core {
+
+const char* validate(const EndpointConfig& config) {
+  if (const char* problem = validate(config.session)) return problem;
+  if (config.max_unanswered_bytes == 0) return "max unanswered bytes must be > 0";
+  if (config.error_report_window_ms <= 0) return "error report window must be > 0";
+  return nullptr;
+}
+
+const char* session_end_name(SessionEnd end) {
+  switch (end) {
+    case SessionEnd::Expired: return "expired";
+    case SessionEnd::SlowConsumer: return "slow_consumer";
+    case SessionEnd::Shutdown: return "shutdown";
+  }
+  return "unknown";
+}
+
+ServerEndpoint::ServerEndpoint(EndpointConfig config, const TokenAuthority& authority,
+                               std::function<std::string()> id_source, std::unique_ptr<Broker> broker)
+    : config_(std::move(config)),
+      authority_(authority),
+      table_(std::move(id_source)),
+      broker_(broker ? std::move(broker) : std::make_unique<LocalBroker>()) {
+  broker_->bind([this](const std::string& session_id, std::string_view channel, std::string_view data,
+                       bool reliable) { deliver(session_id, channel, data, reliable); });
+}
+
+ServerEndpoint::ServerEndpoint(EndpointConfig config, const TokenAuthority& authority, uint64_t id_seed,
+                               std::unique_ptr<Broker> broker)
+    : config_(std::move(config)),
+      authority_(authority),
+      table_(id_seed),
+      broker_(broker ? std::move(broker) : std::make_unique<LocalBroker>()) {
+  broker_->bind([this](const std::string& session_id, std::string_view channel, std::string_view data,
+                       bool reliable) { deliver(session_id, channel, data, reliable); });
+}
+
+ServerEndpoint::~ServerEndpoint() = default;
+
+// ---- transport events ---------------------------------------------------
+
+void ServerEndpoint::handle_open(ConnectionId id, TimeMs now) {
+  if (id == 0 || connections_.count(id) != 0) return;
+  wall_now_ = now + config_.session.wall_clock_offset_ms;
+  auto owned = std::make_unique<Connection>(config_.session, authority_, table_, id);
+  Connection& connection = *owned;
+  connections_.emplace(id, std::move(owned));
+  connection.error_window_start = now;
+  connection.session.handle_open(now);
+  mark_dirty(connection);  // its auth deadline is new
+}
+
+void ServerEndpoint::handle_text(ConnectionId id, std::string_view text, TimeMs now) {
+  Connection* connection = find(id);
+  if (connection == nullptr) return;
+  wall_now_ = now + config_.session.wall_clock_offset_ms;
+  if (!admit_input(*connection, text.size())) return;
+  connection->session.handle_text(text, now);
+  route_events(*connection, now);
+  close_replaced_connections();
+  mark_dirty(*connection);  // replies, and the idle deadline moved
+}
+
+void ServerEndpoint::handle_closed(ConnectionId id, TimeMs now) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  Connection& connection = *it->second;
+  connection.session.handle_closed(now);  // parks an attached session for resume
+  route_events(connection, now);
+  report_suppressed_errors(connection);
+  connections_.erase(it);  // a stale dirty_ entry is skipped by poll_dirty
+}
+
+void ServerEndpoint::handle_timeout(ConnectionId id, TimeMs now) {
+  Connection* connection = find(id);
+  if (connection == nullptr) return;
+  wall_now_ = now + config_.session.wall_clock_offset_ms;
+  connection->session.handle_timeout(now);
+  route_events(*connection, now);
+  mark_dirty(*connection);  // resends, pings' answers, or a close; and the next deadline
+}
+
+void ServerEndpoint::set_writable(ConnectionId id, bool writable) {
+  Connection* connection = find(id);
+  if (connection == nullptr || connection->writable == writable) return;
+  connection->writable = writable;
+  if (writable) {
+    connection->unanswered_bytes = 0;
+    mark_dirty(*connection);  // what waited in its session can go now
+  }
+}
+
+// ---- output -------------------------------------------------------------
+
+bool ServerEndpoint::poll_dirty(ConnectionId& id) {
+  finish_ended_sessions();
+  while (dirty_read_ < dirty_.size()) {
+    const ConnectionId candidate = dirty_[dirty_read_++];
+    Connection* connection = find(candidate);
+    if (connection == nullptr || !connection->dirty) continue;  // closed since
+    connection->dirty = false;
+    id = candidate;
+    return true;
+  }
+  dirty_.clear();
+  dirty_read_ = 0;
+  return false;
+}
+
+bool ServerEndpoint::poll_transmit(ConnectionId id, std::string& frame, TimeMs now) {
+  Connection* connection = find(id);
+  // Taking nothing from a blocked connection's session leaves its
+  // deliveries in the session's queue, where they count against its bound.
+  if (connection == nullptr || !connection->writable) return false;
+  return connection->session.poll_transmit(frame, now);
+}
+
+bool ServerEndpoint::poll_action(ConnectionId id, TransportAction& action) {
+  Connection* connection = find(id);
+  return connection != nullptr && connection->session.poll_action(action);
+}
+
+TimeMs ServerEndpoint::next_timeout(ConnectionId id) const {
+  const Connection* connection = find(id);
+  return connection == nullptr ? kNever : connection->session.next_timeout();
+}
+
+bool ServerEndpoint::poll_event(EndpointEvent& event) {
+  finish_ended_sessions();
+  if (events_.empty()) return false;
+  event = std::move(events_.front());
+  events_.pop_front();
+  return true;
+}
+
+// ---- routing ------------------------------------------------------------
+
+void ServerEndpoint::route_events(Connection& connection, TimeMs now) {
+  ServerEvent event;
+  while (connection.session.poll_event(event)) route(connection, event, now);
+}
+
+void ServerEndpoint::route(Connection& connection, ServerEvent& event, TimeMs now) {
+  const SessionPtr& state = connection.session.state();
+  EndpointEvent out;
+  out.connection = connection.id;
+  out.session = state;
+  using Kind = ServerEvent::Kind;
+  switch (event.kind) {
+    case Kind::Authenticated:
+      out.kind = EndpointEvent::Kind::Authenticated;
+      out.resumed = event.resumed;
+      push_event(std::move(out));
+      if (!event.resumed && state) {
+        EndpointEvent started;
+        started.kind = EndpointEvent::Kind::SessionStarted;
+        started.connection = connection.id;
+        started.session = state;
+        push_event(std::move(started));
+      }
+      return;
+    case Kind::Publish:
+      if (!state) return;
+      if (config_.publishes_to_host) {
+        out.kind = EndpointEvent::Kind::Publish;
+        out.channel = std::move(event.channel);
+        out.data = std::move(event.data);
+        out.reliable = event.reliable;
+        out.message_id = event.message_id;
+        push_event(std::move(out));
+      } else {
+        // Checked on receipt (permission, size, JSON): straight to fan-out.
+        broker_->publish(event.channel, event.data, event.reliable);
+      }
+      return;
+    case Kind::Subscribed:
+      if (state) broker_->subscribe(state->id, event.channel);
+      return;
+    case Kind::Unsubscribed:
+      if (state) broker_->unsubscribe(state->id, event.channel);
+      if (!event.code.empty()) {  // the server dropped it: permission_revoked
+        out.kind = EndpointEvent::Kind::SubscriptionRevoked;
+        out.channel = std::move(event.channel);
+        out.code = std::move(event.code);
+        push_event(std::move(out));
+      }
+      return;
+    case Kind::AuthFailed:
+      out.kind = EndpointEvent::Kind::AuthFailed;
+      out.code = std::move(event.code);
+      push_event(std::move(out));
+      return;
+    case Kind::TokenRefreshed:
+      out.kind = EndpointEvent::Kind::TokenRefreshed;
+      push_event(std::move(out));
+      return;
+    case Kind::Error:
+      count_error_reply(connection, event);
+      report_error(connection, event, now);
+      return;
+  }
+}
+
+void ServerEndpoint::close_replaced_connections() {
+  ConnectionId replaced = 0;
+  while (table_.poll_replaced(replaced)) {
+    Connection* connection = find(replaced);
+    if (connection == nullptr) continue;
+    EndpointEvent event;
+    event.kind = EndpointEvent::Kind::SessionReplaced;
+    event.connection = replaced;
+    push_event(std::move(event));
+    connection->session.close(close_code::kSessionReplaced, "session resumed on another connection");
+    mark_dirty(*connection);
+  }
+}
+
+// ---- delivery -----------------------------------------------------------
+
+bool ServerEndpoint::send_to_session(std::string_view session_id, std::string_view channel, std::string_view data,
+                                     bool reliable, TimeMs now) {
+  wall_now_ = now + config_.session.wall_clock_offset_ms;
+  if (!valid_outgoing(channel, data)) return false;
+  const SessionPtr session = table_.find(session_id);
+  return session != nullptr && enqueue(session, channel, data, reliable);
+}
+
+bool ServerEndpoint::publish(std::string_view channel, std::string_view data, bool reliable, TimeMs now) {
+  wall_now_ = now + config_.session.wall_clock_offset_ms;
+  if (!valid_outgoing(channel, data)) return false;
+  broker_->publish(std::string(channel), data, reliable);
+  return true;
+}
+
+void ServerEndpoint::deliver(const std::string& session_id, std::string_view channel, std::string_view data,
+                             bool reliable) {
+  if (SessionPtr session = table_.find(session_id)) enqueue(session, channel, data, reliable);
+  // else forgotten since it subscribed (its removal from the broker is pending)
+}
+
+bool ServerEndpoint::enqueue(const SessionPtr& session, std::string_view channel, std::string_view data,
+                             bool reliable) {
+  if (!session->enqueue(channel, data, reliable, wall_now_)) {
+    drop_slow_consumer(session, "buffer_full");
+    return false;
+  }
+  if (Connection* connection = find(session->owner_connection)) mark_dirty(*connection);
+  return true;
+}
+
+// Application input is embedded verbatim in frames: `data` must be valid
+// JSON, and the channel a name a client could subscribe to. The delivery,
+// envelope included, must fit a frame, as a client's publish must.
+bool ServerEndpoint::valid_outgoing(std::string_view channel, std::string_view data) const {
+  const CodecLimits& limits = config_.session.limits;
+  if (!is_valid_channel(channel) || !fits_fan_out(channel, data.size(), limits.max_frame_bytes)) return false;
+  return validate_json_payload(data, limits) == CodecError::None;
+}
+
+// ---- sessions -----------------------------------------------------------
+
+void ServerEndpoint::expire_sessions(TimeMs now) {
+  expired_.clear();
+  table_.expire(now, expired_);
+  for (SessionPtr& session : expired_) end_session(std::move(session), SessionEnd::Expired);
+  expired_.clear();
+}
+
+void ServerEndpoint::close_all(uint16_t code, std::string_view reason) {
+  for (auto& entry : connections_) {
+    // Frames already queued (acks of everything received) go out before the close.
+    entry.second->session.close(code, reason);
+    mark_dirty(*entry.second);
+  }
+}
+
+void ServerEndpoint::end_all_sessions() {
+  for (SessionPtr& session : table_.all()) {
+    table_.remove(session->id);
+    end_session(std::move(session), SessionEnd::Shutdown);
+  }
+}
+
+std::string ServerEndpoint::snapshot(std::string_view app_state) const { return snapshot_sessions(table_, app_state); }
+
+RestoreResult ServerEndpoint::restore(std::string_view snapshot, TimeMs now) {
+  RestoreResult restored = restore_sessions(snapshot, table_, config_.session.reliable,
+                                            config_.session.receive_window, now, config_.session.resume_ttl_ms);
+  if (!restored.ok) return restored;
+  for (const SessionPtr& session : restored.sessions) {
+    for (const std::string& channel : session->subscriptions) broker_->subscribe(session->id, channel);
+  }
+  return restored;
+}
+
+std::shared_ptr<const SessionState> ServerEndpoint::find_session(std::string_view session_id) const {
+  return table_.find(session_id);
+}
+
+// ---- helpers ------------------------------------------------------------
+
+ServerEndpoint::Connection* ServerEndpoint::find(ConnectionId id) {
+  auto it = connections_.find(id);
+  return it == connections_.end() ? nullptr : it->second.get();
+}
+
+const ServerEndpoint::Connection* ServerEndpoint::find(ConnectionId id) const {
+  auto it = connections_.find(id);
+  return it == connections_.end() ? nullptr : it->second.get();
+}
+
+void ServerEndpoint::mark_dirty(Connection& connection) {
+  if (connection.dirty) return;
+  connection.dirty = true;
+  dirty_.push_back(connection.id);
+}
+
+}  // namespace tether::core

@@ -1,0 +1,197 @@
+#pragma once
+// The server as pure logic, in the manner of quinn-proto's Endpoint: every
+// connection's ServerSession, the SessionTable that outlives them, channel
+// fan-out through a Broker, every per-client bound and the slow-consumer
+// policy. A runtime (src/server, or a test in virtual time) only moves bytes
+// and time: it reports transport events with handle_*, writes what
+// poll_transmit gives it while the connection's socket keeps up, acts on
+// poll_action, arms a timer per connection at next_timeout, and reads
+// poll_event for its application hooks and its log.
+//
+// Nothing here reads a clock, touches a socket or throws on bad input.
+// Single-threaded: call everything from the thread that drives it.
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/broker.h"
+#include "core/server_session.h"
+#include "core/session_snapshot.h"
+#include "core/session_table.h"
+
+namespace tether::core {
+
+using ConnectionId = uint64_t;  // the runtime's; never 0
+
+struct EndpointConfig {
+  ServerConfig session;
+  // A connection whose socket has stopped taking what is written to it (the
+  // runtime reports it with set_writable) gets nothing more written; its
+  // deliveries wait in its session, bounded there. What such a client keeps
+  // sending has replies that cannot be written either: past this many bytes
+  // received (and error replies caused) while blocked, it is a slow consumer
+  // (4008). The runtime's send-buffer bound is the natural value.
+  size_t max_unanswered_bytes = 4u << 20;
+  // Client publishes come out as Publish events, for the host to consume or
+  // pass on with publish(); otherwise the endpoint fans them out itself.
+  bool publishes_to_host = false;
+  // ClientError events (for the log) per connection per error_report_window_ms;
+  // later ones are only counted. The next one reported says how many were
+  // left out, and so does a last report when the connection closes.
+  uint32_t max_error_reports = 16;
+  TimeMs error_report_window_ms = 60000;
+};
+
+const char* validate(const EndpointConfig& config);
+
+// Why a session was forgotten for good.
+enum class SessionEnd : uint8_t {
+  Expired,       // parked past its resume TTL
+  SlowConsumer,  // its buffer overflowed, or it stopped reading (4008)
+  Shutdown,      // end_all_sessions()
+};
+const char* session_end_name(SessionEnd end);
+
+struct EndpointEvent {
+  enum class Kind : uint8_t {
+    // For the application.
+    SessionStarted,  // session: a new session authenticated (a resume is Authenticated only)
+    SessionEnded,    // session, end: forgotten; its pending messages resolved as failed
+    Publish,         // session, channel, data, reliable, message_id (the client's sequence):
+                     // only with publishes_to_host
+    // For the log.
+    Authenticated,        // connection, session, resumed
+    AuthFailed,           // connection, code
+    TokenRefreshed,       // connection, session
+    ClientError,          // connection, code, reason; suppressed = reports left out before it
+                          // (code "errors_suppressed": only that count, as the connection closed)
+    SubscriptionRevoked,  // connection, channel, code: the server unsubscribed it
+    SessionReplaced,      // connection: closing with 4005, its session resumed elsewhere
+    SlowConsumer,         // connection (0 while parked), session (null before auth), code = cause,
+                          // queued and buffered_bytes as they were when it overflowed
+  };
+  Kind kind = Kind::ClientError;
+  ConnectionId connection = 0;
+  std::shared_ptr<const SessionState> session;
+  SessionEnd end = SessionEnd::Expired;
+  bool resumed = false;
+  bool reliable = false;
+  uint64_t message_id = 0;
+  uint64_t suppressed = 0;
+  size_t queued = 0;
+  size_t buffered_bytes = 0;
+  std::string channel;
+  std::string data;
+  std::string code;
+  std::string reason;
+};
+
+class ServerEndpoint {
+ public:
+  // `authority` must outlive the endpoint. Session ids come from `id_source`
+  // (the runtime's secure random) or, for tests, a seed. `broker` defaults
+  // to a LocalBroker.
+  ServerEndpoint(EndpointConfig config, const TokenAuthority& authority, std::function<std::string()> id_source,
+                 std::unique_ptr<Broker> broker = nullptr);
+  ServerEndpoint(EndpointConfig config, const TokenAuthority& authority, uint64_t id_seed,
+                 std::unique_ptr<Broker> broker = nullptr);
+  ~ServerEndpoint();
+  ServerEndpoint(const ServerEndpoint&) = delete;
+  ServerEndpoint& operator=(const ServerEndpoint&) = delete;
+
+  // ---- transport events (unknown ids are ignored) ----
+  void handle_open(ConnectionId id, TimeMs now);
+  void handle_text(ConnectionId id, std::string_view text, TimeMs now);
+  // The connection is gone; an attached session is parked for resume.
+  void handle_closed(ConnectionId id, TimeMs now);
+  // The connection's deadline (next_timeout) passed; early calls are harmless.
+  void handle_timeout(ConnectionId id, TimeMs now);
+  // Whether the connection's socket takes more output. While it does not,
+  // poll_transmit gives nothing for it and its input counts toward
+  // max_unanswered_bytes. The runtime says so before handle_text and
+  // poll_transmit, and again when the socket drains.
+  void set_writable(ConnectionId id, bool writable);
+
+  // ---- output ----
+  // A connection with output or a changed deadline since it was last
+  // returned; each comes out once per change. Flush it with the calls below.
+  bool poll_dirty(ConnectionId& id);
+  bool poll_transmit(ConnectionId id, std::string& frame, TimeMs now);
+  bool poll_action(ConnectionId id, TransportAction& action);
+  TimeMs next_timeout(ConnectionId id) const;
+  bool poll_event(EndpointEvent& event);
+
+  // ---- sessions ----
+  // Forgets parked sessions past their resume TTL (SessionEnded events).
+  void expire_sessions(TimeMs now);
+  TimeMs next_expiry() const { return table_.next_timeout(); }
+
+  // Queues an application message for one session, connected or parked.
+  // False for an unknown session, an invalid channel or data, or a
+  // delivery that could not fit a frame; a full buffer drops the session
+  // as a slow consumer (4008) and also returns false.
+  bool send_to_session(std::string_view session_id, std::string_view channel, std::string_view data,
+                       bool reliable, TimeMs now);
+  // Fan-out to every subscriber. False for an invalid channel or data, or a
+  // delivery that could not fit a frame. A client's publish under
+  // publishes_to_host comes here unchanged (it was checked on receipt).
+  bool publish(std::string_view channel, std::string_view data, bool reliable, TimeMs now);
+
+  // Closes every connection with `code`; sessions stay (a restart saves them).
+  void close_all(uint16_t code, std::string_view reason);
+  // Forgets every session: pending messages fail, SessionEnded for each.
+  void end_all_sessions();
+  std::string snapshot(std::string_view app_state) const;
+  // Restores saved sessions, parked for their resume TTL. Before any connection.
+  RestoreResult restore(std::string_view snapshot, TimeMs now);
+
+  std::shared_ptr<const SessionState> find_session(std::string_view session_id) const;
+  size_t session_count() const { return table_.size(); }
+  size_t connection_count() const { return connections_.size(); }
+  const EndpointConfig& config() const { return config_; }
+
+ private:
+  struct Connection;
+  using SessionPtr = std::shared_ptr<SessionState>;
+
+  Connection* find(ConnectionId id);
+  const Connection* find(ConnectionId id) const;
+  void mark_dirty(Connection& connection);
+  void route_events(Connection& connection, TimeMs now);
+  void route(Connection& connection, ServerEvent& event, TimeMs now);
+  void close_replaced_connections();
+  void deliver(const std::string& session_id, std::string_view channel, std::string_view data, bool reliable);
+  bool enqueue(const SessionPtr& session, std::string_view channel, std::string_view data, bool reliable);
+  bool valid_outgoing(std::string_view channel, std::string_view data) const;
+  void push_event(EndpointEvent&& event) { events_.push_back(std::move(event)); }
+  // server_endpoint_limits.cpp: slow consumers and clients that stop reading.
+  bool admit_input(Connection& connection, size_t bytes);
+  void count_error_reply(Connection& connection, const ServerEvent& error);
+  void report_error(Connection& connection, ServerEvent& error, TimeMs now);
+  void report_suppressed_errors(Connection& connection);
+  void drop_slow_consumer(const SessionPtr& session, const char* cause);
+  void end_session(SessionPtr session, SessionEnd why);
+  void finish_ended_sessions();
+
+  EndpointConfig config_;  // sessions hold a reference: never reassigned
+  const TokenAuthority& authority_;
+  SessionTable table_;
+  std::unique_ptr<Broker> broker_;
+  std::unordered_map<ConnectionId, std::unique_ptr<Connection>> connections_;
+  std::vector<ConnectionId> dirty_;
+  size_t dirty_read_ = 0;  // dirty_[..dirty_read_) were returned by poll_dirty
+  std::deque<EndpointEvent> events_;
+  // Forgotten sessions whose broker subscriptions and SessionEnded event
+  // wait until no broker iteration is running (deliver may end one).
+  std::vector<std::pair<SessionPtr, SessionEnd>> ended_;
+  std::vector<SessionPtr> expired_;  // reused by expire_sessions()
+  int64_t wall_now_ = 0;             // unix ms at the latest input: message timestamps
+};
+
+}  // namespace tether::core

@@ -1,0 +1,30 @@
+#pragma once
+// One transport connection inside the ServerEndpoint. Private to
+// server_endpoint*.cpp.
+#include <cstddef>
+#include <cstdint>
+
+#include "core/server_endpoint.h"
+
+namespace tether::core {
+
+struct ServerEndpoint::Connection {
+  Connection(const ServerConfig& config, const TokenAuthority& authority, SessionTable& table, ConnectionId connection_id)
+      : session(config, authority, table, connection_id), id(connection_id) {}
+
+  ServerSession session;
+  const ConnectionId id;
+  bool dirty = false;     // listed in dirty_ and not yet returned by poll_dirty
+  bool writable = true;   // the runtime's word on its socket (set_writable)
+  // Since it stopped being writable: bytes received, plus an estimate of the
+  // error replies they caused (a tiny bad message can cost a 60-byte error).
+  // Their replies cannot be written, so they wait in the session.
+  size_t unanswered_bytes = 0;
+  // ClientError events since error_window_start; beyond max_error_reports
+  // they are counted in suppressed_errors until the next one reported.
+  uint32_t error_reports = 0;
+  TimeMs error_window_start = 0;
+  uint64_t suppressed_errors = 0;
+};
+
+}  // namespace tether::core
