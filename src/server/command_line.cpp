@@ -47,6 +47,8 @@ const char* usage_text() {
          "  --tls-key FILE             PEM private key\n"
          "  --max-connections N        concurrent connections; more handshakes get HTTP 503 with\n"
          "                             Retry-After: 1 (default 10000)\n"
+         "  --max-pending-handshakes N accepted sockets still in their TLS or WebSocket handshake; one\n"
+         "                             more is closed at once, unread (default 1024)\n"
          "  --max-message-size BYTES   largest frame in either direction (default 1048576)\n"
          "  --max-send-buffer-bytes BYTES\n"
          "                             bytes written to one connection that its socket has not taken;\n"
@@ -103,7 +105,8 @@ std::string parse_command_line(const std::vector<std::string_view>& args, const 
       return {};
     }
     const bool known = flag == "--listen" || flag == "--jwt-secret" || flag == "--tls-cert" || flag == "--tls-key" ||
-                       flag == "--max-connections" || flag == "--max-message-size" || flag == "--auth-timeout-ms" ||
+                       flag == "--max-connections" || flag == "--max-pending-handshakes" ||
+                       flag == "--max-message-size" || flag == "--auth-timeout-ms" ||
                        flag == "--idle-timeout-ms" || flag == "--resume-ttl-ms" || flag == "--state-file" ||
                        flag == "--max-session-buffer-bytes" || flag == "--max-session-queue" ||
                        flag == "--receive-window" || flag == "--max-receive-buffer-bytes" ||
@@ -131,6 +134,8 @@ std::string parse_command_line(const std::vector<std::string_view>& args, const 
       options.tls_key_file.assign(value);
     } else if (flag == "--max-connections") {
       ok = parse_number<size_t>(value, 1, std::numeric_limits<size_t>::max(), options.max_connections);
+    } else if (flag == "--max-pending-handshakes") {
+      ok = parse_number<size_t>(value, 1, std::numeric_limits<size_t>::max(), options.max_pending_handshakes);
     } else if (flag == "--max-message-size") {
       ok = parse_number<size_t>(value, 1024, std::numeric_limits<uint32_t>::max(), options.max_message_bytes);
     } else if (flag == "--max-send-buffer-bytes") {

@@ -105,6 +105,7 @@ transport::ListenResult Server::start() noexcept {
     listen.tls_key_file = options_.tls_key_file;
     listen.max_message_size = options_.max_message_bytes;
     listen.max_connections = options_.max_connections;
+    listen.max_pending_handshakes = options_.max_pending_handshakes;
     listen.max_send_buffer_bytes = options_.max_send_buffer_bytes;
     listen.handshake_timeout_ms = options_.handshake_timeout_ms;
     listen.subprotocol = core::kSubprotocol;

@@ -14,6 +14,7 @@ const char* validate(const ServerOptions& options) {
     return "TLS needs both a certificate file and a key file";
   }
   if (options.max_connections == 0) return "max connections must be > 0";
+  if (options.max_pending_handshakes == 0) return "max pending handshakes must be > 0";
   if (options.max_message_bytes < kMinMessageBytes) return "max message size must be >= 1024 bytes";
   if (options.max_send_buffer_bytes == 0) return "max send buffer bytes must be > 0";
   if (options.handshake_timeout_ms <= 0) return "handshake timeout must be > 0";

@@ -17,6 +17,9 @@ struct ServerOptions {
   std::string tls_cert_file;       // PEM chain and key: both set = wss://, neither = ws://
   std::string tls_key_file;
   size_t max_connections = 10000;       // more handshakes get HTTP 503
+  // Accepted sockets still in their TLS/WebSocket handshake; one more is
+  // closed at once (a connect flood costs no buffers).
+  size_t max_pending_handshakes = 1024;
   size_t max_message_bytes = 1 << 20;   // a bigger incoming frame closes with 1009; also caps outgoing frames
   // Bytes written to one connection and not yet taken by its socket. Past
   // it nothing more is written until it drains: deliveries wait in the

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 #include <unordered_map>
+#include <utility>
 #include <variant>
 
 #include "transport/detail/close_classifier.h"
@@ -232,6 +233,7 @@ class WsServer::Impl : public std::enable_shared_from_this<WsServer::Impl> {
     }
     entries_.clear();
     admitted_ = 0;
+    handshaking_ = 0;
     drain_.clear();
   }
 
@@ -247,6 +249,7 @@ class WsServer::Impl : public std::enable_shared_from_this<WsServer::Impl> {
     AnyConnection connection;
     std::unique_ptr<asio::steady_timer> deadline;  // until open
     bool admitted = false;  // passed the handshake checks; counts toward max_connections
+    bool handshaking = false;  // accepted, not yet admitted; counts toward max_pending_handshakes
     bool open = false;
     bool reported = false;
     detail::LocalRequest request = detail::LocalRequest::None;
@@ -311,8 +314,13 @@ class WsServer::Impl : public std::enable_shared_from_this<WsServer::Impl> {
       return;
     }
     auto it = entries_.find(id);
-    if (it != entries_.end()) {
+    if (it != entries_.end() && handshaking_ >= options_.max_pending_handshakes) {
+      drop_socket(connection);  // a connect flood: shed it before it costs a buffer
+      erase_entry(id);
+    } else if (it != entries_.end()) {
       Entry& entry = it->second;
+      entry.handshaking = true;
+      ++handshaking_;
       entry.deadline = std::make_unique<asio::steady_timer>(io_);
       entry.deadline->expires_after(std::chrono::milliseconds(std::max<int64_t>(options_.handshake_timeout_ms, 1)));
       entry.deadline->async_wait([weak = weak_from_this(), id](const asio::error_code& ec) {
@@ -397,6 +405,7 @@ class WsServer::Impl : public std::enable_shared_from_this<WsServer::Impl> {
     }
     entry.admitted = true;
     ++admitted_;
+    if (std::exchange(entry.handshaking, false)) --handshaking_;
     return true;
   }
 
@@ -461,6 +470,7 @@ class WsServer::Impl : public std::enable_shared_from_this<WsServer::Impl> {
     auto it = entries_.find(id);
     if (it == entries_.end()) return;
     if (it->second.admitted) --admitted_;
+    if (it->second.handshaking) --handshaking_;
     entries_.erase(it);
     drain_.forget(id);
   }
@@ -490,6 +500,7 @@ class WsServer::Impl : public std::enable_shared_from_this<WsServer::Impl> {
   std::unordered_map<ConnectionId, Entry> entries_;  // declared after the endpoints: freed first
   std::vector<std::weak_ptr<void>> created_;          // every websocketpp connection not yet freed
   std::size_t admitted_ = 0;
+  std::size_t handshaking_ = 0;  // entries with `handshaking` set
   ConnectionId next_id_ = 1;
   bool detached_ = false;
   detail::DrainWatch drain_;  // open connections over max_send_buffer_bytes

@@ -21,6 +21,11 @@ struct ServerListenOptions {
   std::size_t max_message_size = 1 << 20;  // bytes; a bigger incoming message closes
                                            // with 1009 (0: websocketpp's 32 MB)
   std::size_t max_connections = 10000;     // handshakes beyond this get HTTP 503
+  // Accepted sockets still in their TLS or WebSocket handshake. Each holds
+  // buffers for up to handshake_timeout_ms, and max_connections counts only
+  // finished handshakes, so these are bounded on their own: a socket
+  // accepted beyond it is closed at once, before anything is read.
+  std::size_t max_pending_handshakes = 1024;
   // Bytes sent on a connection and not yet taken by its socket, past which
   // writable() says to stop writing (0: no bound). A hint to the writer, who
   // keeps the rest: send_text itself never refuses for size.

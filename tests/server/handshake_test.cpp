@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "core/message.h"
 #include "raw_client.h"
@@ -179,6 +181,59 @@ TEST_CASE("an upgrade request with a body is refused (413) without buffering it"
               static_cast<double>(taken) / kMiB, grown);
   CHECK(grown < rss_budget_mib(4));
   check_canary(loop, canary);
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("sockets stuck in their handshake are bounded apart from max-connections",
+          "[server][integration][handshake]") {
+  constexpr int kPending = 4;
+  ServerProcess server(kServerBinary, {"--jwt-secret", kTestSecret, "--max-pending-handshakes", "4",
+                                       "--handshake-timeout-ms", "60000"});
+  INFO(server.error());
+  REQUIRE(server.start());
+  transport::EventLoop loop;
+  RawClient canary(loop, server.url());
+  REQUIRE(canary.wait_open());  // an open connection is no longer pending
+  canary.send_auth(mint_token("canary"));
+  REQUIRE(canary.wait_for_message(MessageType::AuthSuccess));
+  canary.send(R"({"type":"subscribe","channel":"canary"})");
+  REQUIRE(canary.wait_for_message(MessageType::Subscribed));
+
+  // Connect and say nothing: each holds a handshake slot for a minute.
+  std::vector<std::unique_ptr<RawSocket>> silent;
+  for (int n = 0; n < kPending; ++n) {
+    silent.push_back(std::make_unique<RawSocket>(server.port()));
+    REQUIRE(silent.back()->connected());
+  }
+  // The server accepts asynchronously: the first over the bound is closed
+  // at once, unread, while the silent ones stay.
+  RawSocket over(server.port());
+  REQUIRE(over.connected());
+  CHECK(run_until(loop, [&] {
+    over.poll();
+    return over.peer_closed();
+  }));
+  CHECK(over.input().empty());
+  for (auto& socket : silent) {
+    socket->poll();
+    CHECK_FALSE(socket->peer_closed());
+  }
+  check_canary(loop, canary);
+
+  // Slots free up as those leave (the server hears of each close in its
+  // own time, so a few attempts may still meet the bound).
+  silent.clear();
+  int status = 0;
+  for (int attempt = 0; attempt < 50 && status != 101; ++attempt) {
+    RawSocket late(server.port());
+    REQUIRE(late.send_all(RawSocket::rfc6455_request(server.port())));
+    REQUIRE(run_until(loop, [&] {
+      late.poll();
+      return late.response_complete() || late.peer_closed();
+    }));
+    status = late.status();
+  }
+  CHECK(status == 101);
   CHECK(server.stop() == 0);
 }
 
