@@ -59,7 +59,7 @@ ClientSession::ClientSession(ClientConfig config, uint64_t rng_seed)
       heartbeat_(config_.heartbeat),
       sender_(config_.reliable),
       receiver_(config_.receive_window),
-      writer_(config_.limits.max_frame_bytes, config_.limits.max_batch) {
+      outbox_(config_.limits.max_frame_bytes, config_.limits.max_batch) {
   const TokenCheck claims = read_claims_unverified(config_.token);
   if (claims.error == TokenError::None) token_expires_at_ = claims.claims.expires_at_ms;
 }
@@ -84,7 +84,7 @@ void ClientSession::connect(TimeMs now) {
 void ClientSession::begin_connect(TimeMs now) {
   reconnect_at_ = kNever;
   connect_deadline_ = add_saturating(now, config_.connect_timeout_ms);
-  actions_.push_back({TransportAction::Kind::Connect, 0, {}});
+  outbox_.queue_action(TransportAction::Kind::Connect);
   set_state(ClientState::Connecting);
 }
 
@@ -219,13 +219,7 @@ void ClientSession::handle_text(std::string_view frame, TimeMs now) {
     // A message may end the connection (auth_failed); the rest is moot.
     if (state_ != ClientState::Authenticating && state_ != ClientState::Ready) break;
   }
-  if (receiver_.ack_due() && state_ == ClientState::Ready) {
-    Message ack;
-    ack.type = MessageType::Ack;
-    ack.up_to = receiver_.delivered_up_to();
-    queue_control(ack);
-    receiver_.clear_ack_due();
-  }
+  if (state_ == ClientState::Ready) outbox_.queue_ack_if_due(receiver_);
   drain_resolutions();
 }
 
@@ -282,7 +276,7 @@ void ClientSession::handle_message(Message&& msg, TimeMs now) {
       event.action = std::move(msg.action);
       event.reason = std::move(msg.reason);
       event.code = std::move(msg.code);
-      events_.push_back(std::move(event));
+      events_.push(std::move(event));
       break;
     }
     case MessageType::Subscribed:
@@ -296,7 +290,7 @@ void ClientSession::handle_message(Message&& msg, TimeMs now) {
       event.channel = std::move(msg.channel);
       event.code = std::move(msg.code);
       event.reason = std::move(msg.reason);
-      events_.push_back(std::move(event));
+      events_.push(std::move(event));
       break;
     }
     case MessageType::Error:
@@ -346,7 +340,7 @@ void ClientSession::deliver(Message&& msg, bool reliable) {
   event.timestamp = msg.timestamp;
   event.channel = std::move(msg.channel);
   event.data = std::move(msg.data);
-  events_.push_back(std::move(event));
+  events_.push(std::move(event));
 }
 
 void ClientSession::handle_closed(uint16_t code, std::string_view reason, TimeMs now,
@@ -432,7 +426,7 @@ void ClientSession::handle_timeout(TimeMs now) {
       event.expires_at = token_expires_at_;
       event.code = "refresh_timeout";
       event.reason = "no token_refresh within the refresh timeout";
-      events_.push_back(std::move(event));
+      events_.push(std::move(event));
     } else if (now >= refresh_at_) {
       refresh_at_ = kNever;
       send_refresh(now);
@@ -462,13 +456,11 @@ bool ClientSession::poll_transmit(std::string& frame) {
   if (state_ == ClientState::Ready) {
     TransmitView view;
     while (sender_.next_transmit(now_, view)) {
-      encode_channel_message(view.channel, view.data, view.timestamp, view.seq, view.base,
-                             writer_.begin_message());
-      writer_.commit_message();
+      outbox_.queue_channel(view);
       if (!view.retransmission) ++counters_.messages_sent;
     }
   }
-  if (!writer_.pop_frame(frame)) return false;
+  if (!outbox_.pop_frame(frame)) return false;
   if (frame.size() > largest_frame_sent_) {
     largest_frame_sent_ = frame.size();
     largest_frame_was_batch_ = frame[0] == '[';
@@ -478,21 +470,10 @@ bool ClientSession::poll_transmit(std::string& frame) {
   return true;
 }
 
-bool ClientSession::poll_action(TransportAction& action) {
-  if (actions_.empty()) return false;
-  action = std::move(actions_.front());
-  actions_.pop_front();
-  return true;
-}
+bool ClientSession::poll_action(TransportAction& action) { return outbox_.poll_action(action); }
 
 bool ClientSession::poll_event(ClientEvent& event) {
-  if (events_read_ == events_.size()) {
-    events_.clear();  // keeps the capacity
-    events_read_ = 0;
-    return false;
-  }
-  event = std::move(events_[events_read_++]);
-  return true;
+  return events_.poll(event);
 }
 
 // ---- helpers ----------------------------------------------------------
@@ -511,15 +492,12 @@ void ClientSession::set_state(ClientState state, bool resumed) {
     event.reason = last_close_reason_;
     event.initiator = last_close_initiator_;
   }
-  events_.push_back(std::move(event));
+  events_.push(std::move(event));
 }
 
 void ClientSession::close_transport(uint16_t code, std::string_view reason) {
-  actions_.push_back({TransportAction::Kind::Close, code, std::string(reason)});
-  // Anything not yet handed to the transport belongs to the dead connection.
-  std::string discarded;
-  while (writer_.pop_frame(discarded)) {
-  }
+  outbox_.queue_action(TransportAction::Kind::Close, code, reason);
+  outbox_.discard_frames();
 }
 
 void ClientSession::stop_connection_timers() {
@@ -536,9 +514,7 @@ void ClientSession::connection_down() {
   stop_connection_timers();
   sender_.deactivate();
   backoff_.on_disconnected();
-  std::string discarded;
-  while (writer_.pop_frame(discarded)) {
-  }
+  outbox_.discard_frames();
 }
 
 void ClientSession::schedule_reconnect(uint16_t code, std::string_view reason, CloseInitiator who,
@@ -558,10 +534,7 @@ void ClientSession::schedule_reconnect(uint16_t code, std::string_view reason, C
   set_state(ClientState::Backoff);
 }
 
-void ClientSession::queue_control(const Message& msg) {
-  encode_message(msg, writer_.begin_message());
-  writer_.commit_message();
-}
+void ClientSession::queue_control(const Message& msg) { outbox_.queue_control(msg); }
 
 void ClientSession::queue_ping(int64_t timestamp) {
   Message ping;
@@ -578,7 +551,7 @@ void ClientSession::drain_resolutions() {
     event.outcome = resolution.outcome;
     event.kind = resolution.outcome == SendOutcome::Acked ? ClientEvent::Kind::Acked
                                                           : ClientEvent::Kind::SendFailed;
-    events_.push_back(std::move(event));
+    events_.push(std::move(event));
   }
 }
 
@@ -588,7 +561,7 @@ void ClientSession::emit_error(std::string_view code, std::string_view reason) {
   event.kind = ClientEvent::Kind::Error;
   event.code.assign(code);
   event.reason.assign(reason);
-  events_.push_back(std::move(event));
+  events_.push(std::move(event));
 }
 
 }  // namespace tether::core

@@ -9,7 +9,6 @@
 // poll_transmit() and poll_event(), then call handle_timeout() at or after
 // next_timeout(). Early or repeated handle_timeout() calls are harmless.
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <set>
 #include <string>
@@ -21,6 +20,7 @@
 #include "core/frame_writer.h"
 #include "core/heartbeat.h"
 #include "core/protocol.h"
+#include "core/session_outbox.h"
 #include "core/permissions.h"
 #include "core/reliable_receiver.h"
 #include "core/reliable_sender.h"
@@ -102,13 +102,6 @@ struct ClientEvent {
 };
 
 // What the runtime must do to the transport.
-struct TransportAction {
-  enum class Kind : uint8_t { Connect, Close };
-  Kind kind = Kind::Connect;
-  uint16_t code = 0;
-  std::string reason;
-};
-
 enum class SendStatus : uint8_t {
   Ok,
   QueueFull,         // offline queue at its message or byte limit
@@ -250,7 +243,7 @@ class ClientSession {
   Heartbeat heartbeat_;
   ReliableSender sender_;
   ReliableReceiver receiver_;
-  FrameWriter writer_;
+  SessionOutbox outbox_;
   PermissionSet permissions_;
   bool permissions_known_ = false;
   bool ever_authenticated_ = false;
@@ -283,11 +276,7 @@ class ClientSession {
   size_t largest_frame_sent_ = 0;  // on the current connection
   bool largest_frame_was_batch_ = false;
 
-  std::deque<TransportAction> actions_;
-  // A vector drained by index: events are large, and a deque would allocate
-  // a block per event.
-  std::vector<ClientEvent> events_;
-  size_t events_read_ = 0;
+  PolledQueue<ClientEvent> events_;  // a vector inside: events are large, a deque would allocate per event
   std::vector<Message> decoded_;   // reused per frame
   std::vector<Message> ready_;     // reused: reliable messages ready for the app
   std::vector<DecodeIssue> issues_;

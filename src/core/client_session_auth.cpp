@@ -72,7 +72,7 @@ void ClientSession::handle_auth_success(Message&& msg, TimeMs now) {
   event.session = session_id_;
   event.expires_at = token_expires_at_;
   event.resumed = resumed;
-  events_.push_back(std::move(event));
+  events_.push(std::move(event));
   schedule_refresh(now);
 }
 
@@ -110,7 +110,7 @@ void ClientSession::handle_token_refresh(Message&& msg, TimeMs now) {
   event.token = config_.token;
   event.expires_at = expires_at;
   event.permissions = std::move(msg.permissions);
-  events_.push_back(std::move(event));
+  events_.push(std::move(event));
   schedule_refresh(now);
 }
 
@@ -121,7 +121,7 @@ void ClientSession::handle_refresh_failed(Message&& msg, TimeMs now) {
   event.expires_at = token_expires_at_;
   event.code = std::move(msg.code);
   event.reason = std::move(msg.reason);
-  events_.push_back(std::move(event));
+  events_.push(std::move(event));
 }
 
 void ClientSession::enter_unauthorized(std::string_view code, std::string_view reason,
@@ -133,7 +133,7 @@ void ClientSession::enter_unauthorized(std::string_view code, std::string_view r
   event.kind = ClientEvent::Kind::AuthFailed;
   event.code.assign(code);
   event.reason.assign(reason);
-  events_.push_back(std::move(event));
+  events_.push(std::move(event));
   // Queued sends wait for set_token(); close() resolves them.
   set_state(ClientState::Unauthorized);
 }

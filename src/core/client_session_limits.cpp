@@ -64,7 +64,7 @@ void ClientSession::apply_frame_limits() {
   const size_t limit = frame_limit();
   const size_t batch_bytes = batch_budget_ == 0 ? limit : std::min(limit, batch_budget_);
   const size_t own_batch = config_.limits.max_batch;
-  writer_.set_limits(batch_bytes, peer_max_batch_ == 0 ? own_batch : std::min(own_batch, peer_max_batch_));
+  outbox_.writer().set_limits(batch_bytes, peer_max_batch_ == 0 ? own_batch : std::min(own_batch, peer_max_batch_));
   if (limit >= config_.limits.max_frame_bytes) return;  // send() already held everything to this
   const size_t dropped = sender_.discard_if(
       [this](std::string_view channel, std::string_view data) { return !fits_in_frame(channel, data.size()); },

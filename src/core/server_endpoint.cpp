@@ -135,10 +135,7 @@ TimeMs ServerEndpoint::next_timeout(ConnectionId id) const {
 
 bool ServerEndpoint::poll_event(EndpointEvent& event) {
   finish_ended_sessions();
-  if (events_.empty()) return false;
-  event = std::move(events_.front());
-  events_.pop_front();
-  return true;
+  return events_.poll(event);
 }
 
 // ---- routing ------------------------------------------------------------

@@ -12,7 +12,6 @@
 // Single-threaded: call everything from the thread that drives it.
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -169,7 +168,7 @@ class ServerEndpoint {
   void deliver(const std::string& session_id, std::string_view channel, std::string_view data, bool reliable);
   bool enqueue(const SessionPtr& session, std::string_view channel, std::string_view data, bool reliable);
   bool valid_outgoing(std::string_view channel, std::string_view data) const;
-  void push_event(EndpointEvent&& event) { events_.push_back(std::move(event)); }
+  void push_event(EndpointEvent&& event) { events_.push(std::move(event)); }
   // server_endpoint_limits.cpp: slow consumers and clients that stop reading.
   bool admit_input(Connection& connection, size_t bytes);
   void count_error_reply(Connection& connection, const ServerEvent& error);
@@ -186,7 +185,7 @@ class ServerEndpoint {
   std::unordered_map<ConnectionId, std::unique_ptr<Connection>> connections_;
   std::vector<ConnectionId> dirty_;
   size_t dirty_read_ = 0;  // dirty_[..dirty_read_) were returned by poll_dirty
-  std::deque<EndpointEvent> events_;
+  PolledQueue<EndpointEvent> events_;
   // Forgotten sessions whose broker subscriptions and SessionEnded event
   // wait until no broker iteration is running (deliver may end one).
   std::vector<std::pair<SessionPtr, SessionEnd>> ended_;

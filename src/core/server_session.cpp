@@ -22,7 +22,7 @@ ServerSession::ServerSession(const ServerConfig& config, const TokenAuthority& a
       authority_(authority),
       table_(table),
       connection_id_(connection_id),
-      writer_(config.limits.max_frame_bytes) {}
+      outbox_(config.limits.max_frame_bytes) {}
 
 void ServerSession::handle_open(TimeMs now) {
   open_ = true;
@@ -43,13 +43,7 @@ void ServerSession::handle_text(std::string_view frame, TimeMs now) {
     handle_message(std::move(msg), now);
     if (closing_) return;
   }
-  if (state_ && state_->receiver.ack_due()) {
-    Message ack;
-    ack.type = MessageType::Ack;
-    ack.up_to = state_->receiver.delivered_up_to();
-    queue_control(ack);
-    state_->receiver.clear_ack_due();
-  }
+  if (state_) outbox_.queue_ack_if_due(state_->receiver);
   if (owns_state()) state_->drain_resolutions();
 }
 
@@ -118,7 +112,7 @@ void ServerSession::handle_auth(Message&& msg, TimeMs now) {
   if (msg.max_frame != 0) {
     client_max_frame_ = static_cast<size_t>(
         std::min<uint64_t>(msg.max_frame, config_.limits.max_frame_bytes));
-    writer_.set_limits(client_max_frame_, writer_.max_batch());
+    outbox_.writer().set_limits(client_max_frame_, outbox_.writer().max_batch());
   }
   // A resume replays only what the client has not delivered; a fresh session
   // renumbers anything queued for it (nothing, unless the app queued early).
@@ -266,7 +260,7 @@ void ServerSession::close(uint16_t code, std::string_view reason, bool forget) {
   closing_ = true;
   // The close action is queued after the frames already written, so a
   // runtime that sends frames before acting delivers auth_failed etc. first.
-  actions_.push_back({TransportAction::Kind::Close, code, std::string(reason)});
+  outbox_.queue_action(TransportAction::Kind::Close, code, reason);
   if (forget && owns_state()) {
     state_->sender.fail_all(SendOutcome::Closed);
     state_->drain_resolutions();
@@ -328,12 +322,10 @@ bool ServerSession::poll_transmit(std::string& frame, TimeMs now) {
         drop_unfit(view);
         continue;
       }
-      encode_channel_message(view.channel, view.data, view.timestamp, view.seq, view.base,
-                             writer_.begin_message());
-      writer_.commit_message();
+      outbox_.queue_channel(view);
     }
   }
-  return writer_.pop_frame(frame);
+  return outbox_.pop_frame(frame);
 }
 
 bool ServerSession::fits_client(std::string_view channel, size_t data_bytes) const {
@@ -367,23 +359,12 @@ void ServerSession::drop_unfit(const TransmitView& view) {
   push_event(std::move(event));
 }
 
-bool ServerSession::poll_action(TransportAction& action) {
-  if (actions_.empty()) return false;
-  action = std::move(actions_.front());
-  actions_.pop_front();
-  return true;
-}
+bool ServerSession::poll_action(TransportAction& action) { return outbox_.poll_action(action); }
 
 bool ServerSession::poll_event(ServerEvent& event) {
-  if (events_.empty()) return false;
-  event = std::move(events_.front());
-  events_.pop_front();
-  return true;
+  return events_.poll(event);
 }
 
-void ServerSession::queue_control(const Message& msg) {
-  encode_message(msg, writer_.begin_message());
-  writer_.commit_message();
-}
+void ServerSession::queue_control(const Message& msg) { outbox_.queue_control(msg); }
 
 }  // namespace tether::core

@@ -5,7 +5,6 @@
 // Channel routing (fan-out) is the application's: it receives Publish and
 // Subscribe events and queues messages with SessionState::enqueue().
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -13,7 +12,7 @@
 
 #include "core/client_session.h"
 #include "core/codec.h"
-#include "core/frame_writer.h"
+#include "core/session_outbox.h"
 #include "core/jwt.h"
 #include "core/server_limits.h"
 #include "core/session_table.h"
@@ -123,7 +122,7 @@ class ServerSession {
   void queue_control(const Message& msg);
   bool fits_client(std::string_view channel, size_t data_bytes) const;
   void drop_unfit(const TransmitView& view);
-  void push_event(ServerEvent&& event) { events_.push_back(std::move(event)); }
+  void push_event(ServerEvent&& event) { events_.push(std::move(event)); }
   int64_t unix_now(TimeMs now) const { return now + config_.wall_clock_offset_ms; }
 
   const ServerConfig& config_;
@@ -142,9 +141,8 @@ class ServerSession {
   // 1009 closes forever.
   size_t client_max_frame_ = 0;
 
-  FrameWriter writer_;
-  std::deque<TransportAction> actions_;
-  std::deque<ServerEvent> events_;
+  SessionOutbox outbox_;
+  PolledQueue<ServerEvent> events_;
   std::vector<Message> decoded_;
   std::vector<Message> ready_;
   std::vector<DecodeIssue> issues_;

@@ -1,0 +1,96 @@
+#pragma once
+// What a session (ClientSession or ServerSession) has for its transport:
+// messages batched into frames by a FrameWriter, and transport actions, each
+// in the order queued. Both ends encode control messages, channel messages
+// from their ReliableSender and the cumulative acks their ReliableReceiver
+// owes the same way; this is that one way.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/codec.h"
+#include "core/frame_writer.h"
+#include "core/message.h"
+#include "core/reliable_receiver.h"
+#include "core/reliable_sender.h"
+
+namespace tether::core {
+
+// A queue its owner fills and a runtime drains with poll(); what was
+// drained is cleared only once all of it was, so a steady state reuses the
+// same storage and queueing allocates nothing.
+template <typename T>
+class PolledQueue {
+ public:
+  void push(T&& item) { items_.push_back(std::move(item)); }
+  bool poll(T& out) {
+    if (read_ == items_.size()) {
+      items_.clear();  // keeps the capacity
+      read_ = 0;
+      return false;
+    }
+    out = std::move(items_[read_++]);
+    return true;
+  }
+  bool empty() const { return read_ == items_.size(); }
+  size_t size() const { return items_.size() - read_; }
+
+ private:
+  std::vector<T> items_;
+  size_t read_ = 0;
+};
+
+struct TransportAction {
+  enum class Kind : uint8_t { Connect, Close };
+  Kind kind = Kind::Connect;
+  uint16_t code = 0;
+  std::string reason;
+};
+
+class SessionOutbox {
+ public:
+  explicit SessionOutbox(size_t max_frame_bytes, size_t max_batch = FrameWriter::kProtocolMaxBatch)
+      : writer_(max_frame_bytes, max_batch) {}
+
+  FrameWriter& writer() { return writer_; }
+  const FrameWriter& writer() const { return writer_; }
+
+  void queue_control(const Message& msg) {
+    encode_message(msg, writer_.begin_message());
+    writer_.commit_message();
+  }
+  void queue_channel(const TransmitView& view) {
+    encode_channel_message(view.channel, view.data, view.timestamp, view.seq, view.base, writer_.begin_message());
+    writer_.commit_message();
+  }
+  // The cumulative ack `receiver` owes, if it owes one.
+  void queue_ack_if_due(ReliableReceiver& receiver) {
+    if (!receiver.ack_due()) return;
+    Message ack;
+    ack.type = MessageType::Ack;
+    ack.up_to = receiver.delivered_up_to();
+    queue_control(ack);
+    receiver.clear_ack_due();
+  }
+  bool pop_frame(std::string& frame) { return writer_.pop_frame(frame); }
+  // Frames not yet handed to the transport belong to a connection that is gone.
+  void discard_frames() {
+    std::string discarded;
+    while (writer_.pop_frame(discarded)) {
+    }
+  }
+
+  void queue_action(TransportAction::Kind kind, uint16_t code = 0, std::string_view reason = {}) {
+    actions_.push({kind, code, std::string(reason)});
+  }
+  bool poll_action(TransportAction& action) { return actions_.poll(action); }
+
+ private:
+  FrameWriter writer_;
+  PolledQueue<TransportAction> actions_;
+};
+
+}  // namespace tether::core
