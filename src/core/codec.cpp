@@ -1,8 +1,6 @@
 #include "core/codec.h"
 
-#include <rapidjson/allocators.h>
 #include <rapidjson/encodings.h>
-#include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 #include <rapidjson/writer.h>
@@ -13,179 +11,20 @@
 #include <cstring>
 #include <iterator>
 
+#include "core/codec_parse.h"
+#include "core/codec_schema.h"
 #include "core/json_numbers.h"
 #include "core/json_writer.h"
 
 namespace tether::core {
 namespace {
 
+using namespace codec_detail;
 using json::AppendWriter;
 using json::Arena;
 using json::has_lone_surrogate;
 using json::InlineArena;
 using json::StringAppendStream;
-
-// ---------------------------------------------------------------------------
-// Shared RapidJSON plumbing
-
-constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag |
-                                 rapidjson::kParseValidateEncodingFlag |
-                                 rapidjson::kParseStopWhenDoneFlag |
-                                 rapidjson::kParseNumbersAsStringsFlag;
-
-// An output stream for validators that only need the verdict.
-struct DiscardStream {
-  using Ch = char;
-  void Put(char) {}
-  void Flush() {}
-};
-
-bool is_json_whitespace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-// StopWhenDone ends at the root value, so anything but whitespace after it
-// (including a NUL byte, which RapidJSON's stream reads as end of input) is junk.
-size_t first_trailing_byte(std::string_view text, size_t offset) {
-  while (offset < text.size() && is_json_whitespace(text[offset])) ++offset;
-  return offset;
-}
-
-std::string offset_detail(size_t offset, const char* why) {
-  return "offset " + std::to_string(offset) + ": " + why;
-}
-
-// A parse error the handler did not raise itself. An escaped lone high
-// surrogate ("\uD800") cannot become UTF-8 either.
-CodecError map_parse_error(rapidjson::ParseErrorCode code) {
-  return code == rapidjson::kParseErrorStringInvalidEncoding ||
-                 code == rapidjson::kParseErrorStringUnicodeSurrogateInvalid
-             ? CodecError::InvalidUtf8
-             : CodecError::Malformed;
-}
-
-// ---------------------------------------------------------------------------
-// Wire vocabulary
-
-enum class Field : uint8_t {
-  Type, Channel, Data, Timestamp, Id, RequireAck, Base, MessageId, UpTo, Token,
-  NewToken, Session, LastSeq, Window, Permissions, Resumed, ExpiresAt, UserId,
-  Reason, Code, Action, MaxFrame, MaxBatch, Unknown,
-};
-enum class FieldKind : uint8_t { String, Uint64, Uint32, Int64, Bool, StringArray, AnyJson };
-
-struct FieldSpec {
-  std::string_view key;
-  FieldKind kind;
-};
-// Indexed by Field.
-constexpr FieldSpec kFields[] = {
-    {"type", FieldKind::String},      {"channel", FieldKind::String},
-    {"data", FieldKind::AnyJson},     {"timestamp", FieldKind::Int64},
-    {"id", FieldKind::Uint64},        {"requireAck", FieldKind::Bool},
-    {"base", FieldKind::Uint64},      {"messageId", FieldKind::Uint64},
-    {"upTo", FieldKind::Uint64},      {"token", FieldKind::String},
-    {"newToken", FieldKind::String},  {"session", FieldKind::String},
-    {"lastSeq", FieldKind::Uint64},   {"window", FieldKind::Uint32},
-    {"permissions", FieldKind::StringArray}, {"resumed", FieldKind::Bool},
-    {"expiresAt", FieldKind::Int64},  {"userId", FieldKind::String},
-    {"reason", FieldKind::String},    {"code", FieldKind::String},
-    {"action", FieldKind::String},    {"maxFrame", FieldKind::Uint64},
-    {"maxBatch", FieldKind::Uint32},
-};
-static_assert(std::size(kFields) == static_cast<size_t>(Field::Unknown));
-
-using FieldSet = uint32_t;
-constexpr FieldSet bit(Field f) { return FieldSet{1} << static_cast<unsigned>(f); }
-
-Field lookup_field(std::string_view key) {
-  for (size_t i = 0; i < std::size(kFields); ++i) {
-    if (kFields[i].key == key) return static_cast<Field>(i);
-  }
-  return Field::Unknown;
-}
-
-bool lookup_type(std::string_view name, MessageType& type) {
-  for (size_t i = 0; i <= static_cast<size_t>(MessageType::Error); ++i) {
-    if (message_type_name(static_cast<MessageType>(i)) == name) {
-      type = static_cast<MessageType>(i);
-      return true;
-    }
-  }
-  return false;
-}
-
-// The fields each type carries (message.h); others are ignored on decode.
-FieldSet fields_of(MessageType type) {
-  const FieldSet reasons = bit(Field::Reason) | bit(Field::Code);
-  switch (type) {
-    case MessageType::Channel:
-      return bit(Field::Channel) | bit(Field::Data) | bit(Field::Timestamp) | bit(Field::Id) |
-             bit(Field::RequireAck) | bit(Field::Base);
-    case MessageType::Auth:
-      return bit(Field::Token) | bit(Field::Session) | bit(Field::LastSeq) | bit(Field::Window) |
-             bit(Field::MaxFrame);
-    case MessageType::AuthSuccess:
-      return bit(Field::Permissions) | bit(Field::Session) | bit(Field::Resumed) |
-             bit(Field::LastSeq) | bit(Field::ExpiresAt) | bit(Field::UserId) | bit(Field::Window) |
-             bit(Field::MaxFrame) | bit(Field::MaxBatch);
-    case MessageType::Ping:
-    case MessageType::Pong:
-      return bit(Field::Timestamp);
-    case MessageType::Ack:
-      return bit(Field::MessageId) | bit(Field::UpTo);
-    case MessageType::RefreshToken:
-      return bit(Field::Token);
-    case MessageType::TokenRefresh:
-      return bit(Field::NewToken) | bit(Field::ExpiresAt) | bit(Field::Permissions);
-    case MessageType::PermissionDenied:
-      return bit(Field::Channel) | bit(Field::Action) | bit(Field::MessageId) | reasons;
-    case MessageType::Subscribe:
-    case MessageType::Unsubscribe:
-    case MessageType::Subscribed:
-      return bit(Field::Channel);
-    case MessageType::Unsubscribed:  // code, reason: the server dropped it (permission_revoked)
-      return bit(Field::Channel) | reasons;
-    case MessageType::AuthFailed:
-    case MessageType::RefreshFailed:
-    case MessageType::Error:
-      return reasons;
-  }
-  return 0;
-}
-
-// The required field that is absent (zero/empty means absent, except for a
-// ping's opaque timestamp: `seen` says whether it was there), or Unknown.
-Field missing_field(const Message& m, FieldSet seen) {
-  switch (m.type) {
-    case MessageType::Channel:
-      if (m.channel.empty()) return Field::Channel;
-      if (m.data.empty()) return Field::Data;
-      if (m.require_ack && m.id == 0) return Field::Id;
-      return Field::Unknown;
-    case MessageType::Auth:
-    case MessageType::RefreshToken:
-      return m.token.empty() ? Field::Token : Field::Unknown;
-    case MessageType::TokenRefresh:
-      return m.token.empty() ? Field::NewToken : Field::Unknown;
-    case MessageType::AuthSuccess:
-      return m.session.empty() ? Field::Session : Field::Unknown;
-    case MessageType::Ping:
-    case MessageType::Pong:
-      return (seen & bit(Field::Timestamp)) == 0 ? Field::Timestamp : Field::Unknown;
-    case MessageType::Ack:
-      return m.message_id == 0 && m.up_to == 0 ? Field::MessageId : Field::Unknown;
-    case MessageType::Subscribe:
-    case MessageType::Unsubscribe:
-    case MessageType::Subscribed:
-    case MessageType::Unsubscribed:
-      return m.channel.empty() ? Field::Channel : Field::Unknown;
-    case MessageType::AuthFailed:
-    case MessageType::RefreshFailed:
-    case MessageType::PermissionDenied:
-    case MessageType::Error:
-      return Field::Unknown;
-  }
-  return Field::Unknown;
-}
 
 // ---------------------------------------------------------------------------
 // Decoding
@@ -563,113 +402,7 @@ class FrameHandler
   AppendWriter data_writer_;
 };
 
-// Tracks depth only: for validate_json_payload.
-class DepthHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DepthHandler> {
- public:
-  explicit DepthHandler(unsigned max_depth) : max_depth_(max_depth) {}
-  void set_stream(const rapidjson::MemoryStream*) {}
-  bool Default() { return true; }
-  bool String(const char* str, rapidjson::SizeType length, bool) {
-    return check_string(str, length);
-  }
-  bool Key(const char* str, rapidjson::SizeType length, bool) {
-    return check_string(str, length);
-  }
-  bool StartObject() { return enter(); }
-  bool StartArray() { return enter(); }
-  bool EndObject(rapidjson::SizeType) { return leave(); }
-  bool EndArray(rapidjson::SizeType) { return leave(); }
-  CodecError raised() const { return error_; }
-
- private:
-  bool check_string(const char* str, rapidjson::SizeType length) {
-    if (!has_lone_surrogate(str, length)) return true;
-    error_ = CodecError::InvalidUtf8;
-    return false;
-  }
-  bool enter() {
-    if (++depth_ <= max_depth_) return true;
-    error_ = CodecError::TooDeep;
-    return false;
-  }
-  bool leave() {
-    --depth_;
-    return true;
-  }
-
-  unsigned max_depth_;
-  unsigned depth_ = 0;
-  CodecError error_ = CodecError::None;
-};
-
-// Parses `text` with `handler`; returns the error and, if asked, where and
-// why. `number_too_big` (if given) tells whether RapidJSON refused a number
-// as out of range: valid JSON that json_numbers.h makes parseable.
-template <typename Handler>
-CodecError parse_json(std::string_view text, Handler& handler, std::string* detail,
-                      bool* number_too_big = nullptr) {
-  InlineArena<1024> arena;
-  rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, Arena> reader(arena.get(), 256);
-  rapidjson::MemoryStream stream(text.data(), text.size());
-  handler.set_stream(&stream);
-  const rapidjson::ParseResult result = reader.Parse<kParseFlags>(stream, handler);
-  if (number_too_big) {
-    *number_too_big = result.Code() == rapidjson::kParseErrorNumberTooBig && handler.raised() == CodecError::None;
-  }
-  if (result.IsError()) {
-    const CodecError raised = handler.raised();
-    const CodecError error = raised != CodecError::None ? raised : map_parse_error(result.Code());
-    if (detail) {
-      *detail = offset_detail(result.Offset(), raised != CodecError::None
-                                                   ? codec_error_name(raised)
-                                                   : rapidjson::GetParseError_En(result.Code()));
-    }
-    return error;
-  }
-  const size_t trailing = first_trailing_byte(text, stream.Tell());
-  if (trailing != text.size()) {
-    if (detail) *detail = offset_detail(trailing, "unexpected data after the JSON value");
-    return CodecError::Malformed;
-  }
-  return CodecError::None;
-}
-
-std::string too_large_detail(size_t size, size_t limit) {
-  return std::to_string(size) + " bytes, limit " + std::to_string(limit);
-}
-
 }  // namespace
-
-const char* codec_error_name(CodecError error) noexcept {
-  switch (error) {
-    case CodecError::None: return "none";
-    case CodecError::TooLarge: return "too_large";
-    case CodecError::Malformed: return "malformed";
-    case CodecError::InvalidUtf8: return "invalid_utf8";
-    case CodecError::TooDeep: return "too_deep";
-    case CodecError::NotAnObject: return "not_an_object";
-    case CodecError::EmptyBatch: return "empty_batch";
-    case CodecError::BatchTooLong: return "batch_too_long";
-    case CodecError::WrongType: return "wrong_type";
-    case CodecError::MissingField: return "missing_field";
-    case CodecError::UnknownType: return "unknown_type";
-  }
-  return "unknown_error";
-}
-
-bool is_valid_channel(std::string_view channel) noexcept {
-  if (channel.empty() || channel.size() > kMaxChannelBytes) return false;
-  if (channel.find('\0') != std::string_view::npos) return false;
-  // RapidJSON's validator rejects overlong forms, surrogates and truncated
-  // sequences; the memory stream reads NUL past the end, which no tail matches.
-  rapidjson::MemoryStream stream(channel.data(), channel.size());
-  DiscardStream discard;
-  while (stream.Tell() < channel.size()) {
-    if (!rapidjson::UTF8<>::Validate(stream, discard)) return false;
-  }
-  return true;
-}
-
 
 CodecError decode_frame(std::string_view frame, const CodecLimits& limits,
                         std::vector<Message>& out, std::vector<DecodeIssue>& issues) noexcept {
@@ -708,23 +441,6 @@ CodecError decode_frame(std::string_view frame, const CodecLimits& limits,
   } catch (...) {  // the return value still reports the error
   }
   return error;
-}
-
-
-
-CodecError validate_json_payload(std::string_view json, const CodecLimits& limits) noexcept {
-  if (json.size() > limits.max_frame_bytes) return CodecError::TooLarge;
-  try {
-    DepthHandler handler(limits.max_depth);
-    bool number_too_big = false;
-    const CodecError error = parse_json(json, handler, nullptr, &number_too_big);
-    std::string masked;
-    if (!number_too_big || !mask_wide_numbers(json, masked)) return error;
-    DepthHandler retry(limits.max_depth);  // numbers do not matter here
-    return parse_json(masked, retry, nullptr);
-  } catch (...) {
-    return CodecError::TooLarge;
-  }
 }
 
 }  // namespace tether::core
