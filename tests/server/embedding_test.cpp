@@ -4,7 +4,10 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
+#include "raw_client.h"
+#include "run_until.h"
 #include "server_harness.h"
 #include "test_client.h"
 #include "tokens.h"
@@ -64,6 +67,57 @@ TEST_CASE("an application consumes a lobby channel and replies with send_to_sess
   CHECK_FALSE(harness.server->publish("lobby\xff", "1", false));  // channel not UTF-8
   CHECK_FALSE(harness.server->send_to_session(alice.session_id(), "lobby", "[1,", false));
   CHECK_FALSE(harness.server->send_to_session("no-such-session", "lobby", "1", false));
+}
+
+// Every publish on "chat" is relayed to everyone in `members`, one
+// send_to_session each, as the lobby's room chat does.
+struct RelayApp : RecordingApp {
+  bool on_publish(Server& server, const SessionInfo&, std::string_view channel, std::string_view data,
+                  bool reliable) override {
+    if (channel != "chat") return false;
+    for (const std::string& member : members) server.send_to_session(member, "chat", data, reliable);
+    return true;
+  }
+  std::vector<std::string> members;
+};
+
+TEST_CASE("replies a hook sends for a batch of publishes arrive in the batch's order for everyone",
+          "[server][integration]") {
+  RelayApp app;
+  ServerHarness harness({}, &app);
+  test_support::RawClient sender(harness.loop, harness.url());
+  test_support::RawClient watcher(harness.loop, harness.url());
+  for (test_support::RawClient* c : {&sender, &watcher}) {
+    REQUIRE(c->wait_open());
+    c->send_auth(mint_token(c == &sender ? "sender" : "watcher", {"publish:*"}));
+    REQUIRE(c->wait_for_message(core::MessageType::AuthSuccess));
+  }
+  app.members = app.started;  // both sessions
+  REQUIRE(app.members.size() == 2);
+
+  // One frame, twenty publishes: the hook runs for each while the server
+  // is still routing the rest of the batch.
+  constexpr int kBatch = 20;
+  std::string batch = "[";
+  for (int n = 1; n <= kBatch; ++n) {
+    batch += (n > 1 ? "," : "") + std::string(R"({"channel":"chat","data":)") + std::to_string(n) +
+             R"(,"id":)" + std::to_string(n) + R"(,"requireAck":true})";
+  }
+  sender.send(batch + "]");
+  const auto chat_of = [](const test_support::RawClient& c) {
+    std::vector<std::string> out;
+    for (const core::Message& m : c.messages()) {
+      if (m.type == core::MessageType::Channel && m.channel == "chat") out.push_back(m.data);
+    }
+    return out;
+  };
+  REQUIRE(test_support::run_until(harness.loop, [&] {
+    return chat_of(sender).size() == kBatch && chat_of(watcher).size() == kBatch;
+  }));
+  std::vector<std::string> expected;
+  for (int n = 1; n <= kBatch; ++n) expected.push_back(std::to_string(n));
+  CHECK(chat_of(sender) == expected);
+  CHECK(chat_of(watcher) == expected);
 }
 
 TEST_CASE("a throwing hook is logged and the server carries on", "[server][integration]") {
