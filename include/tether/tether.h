@@ -207,9 +207,11 @@ typedef enum tether_balance_strategy {
   TETHER_BALANCE_ROUND_ROBIN = 0,     /* in turn; per-channel order not kept across connections */
   TETHER_BALANCE_LEAST_MESSAGES = 1,  /* fewest queued + unacked; order not kept */
   TETHER_BALANCE_RANDOM = 2,          /* seeded random; order not kept */
-  TETHER_BALANCE_STICKY_CHANNEL = 3,  /* a channel stays on one connection while it is up, so
-                                         per-channel order holds; on failover it moves to the
-                                         next healthy one */
+  TETHER_BALANCE_STICKY_CHANNEL = 3,  /* a channel stays on one connection, so per-channel order
+                                         holds. While its connection is down, it moves to the
+                                         next healthy one only if none of its reliable messages
+                                         is unresolved on the down one (else they would be
+                                         overtaken); meanwhile they wait for the reconnect */
   TETHER_BALANCE_FORCE_32 = 0x7fffffff
 } tether_balance_strategy;
 

@@ -5,8 +5,9 @@
 // Ordering guarantees (also in tether.h):
 // - sticky_channel: a channel always maps to the same connection while it is
 //   up, so per-channel order holds end to end. If it is down, the channel
-//   moves to the next healthy connection in ring order; order is kept within
-//   each connection, not across that failover.
+//   moves to the next healthy connection in ring order, but the engine first
+//   keeps it where its unresolved reliable messages are (channel_routes.h),
+//   so no message overtakes one that waits for a resend.
 // - round_robin, least_messages, random: messages of one channel may travel
 //   on different connections and may arrive in a different order.
 // All strategies skip connections that are down while at least one is up;

@@ -4,11 +4,13 @@
 #include <chrono>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "client/channel_routes.h"
 #include "client/event_buffer.h"
 #include "client/transport_reports.h"
 #include "core/rng.h"
@@ -124,9 +126,11 @@ class Engine::Impl {
     SendStatus status;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      PoolSlot& slot = *slots_[pick_slot(channel)];
+      const size_t index = pick_slot(channel);
+      PoolSlot& slot = *slots_[index];
       status = slot.session.send(channel, json, reliable, id, loop_.now_ms());
       if (status == SendStatus::Ok) ++slot.routed;
+      if (status == SendStatus::Ok && reliable && sticky_) routes_.on_queued(channel, index, id);
     }
     if (status == SendStatus::Ok) {
       if (message_id != nullptr) *message_id = id;
@@ -261,6 +265,10 @@ class Engine::Impl {
 
   size_t pick_slot(std::string_view channel) {
     if (slots_.size() == 1) return 0;
+    if (const std::optional<size_t> holder = routes_.holder(channel)) {
+      const core::ClientState state = slots_[*holder]->session.state();
+      if (state != core::ClientState::GaveUp && state != core::ClientState::Closed) return *holder;
+    }
     loads_.resize(slots_.size());
     for (size_t i = 0; i < slots_.size(); ++i) {
       const ClientSession& s = slots_[i]->session;
@@ -283,7 +291,12 @@ class Engine::Impl {
     }
     while (slot.session.poll_transmit(frame_)) transmit(slot, frame_);
     ClientEvent event;
-    while (slot.session.poll_event(event)) publish(slot, std::move(event));
+    while (slot.session.poll_event(event)) {
+      if (event.kind == ClientEvent::Kind::Acked || event.kind == ClientEvent::Kind::SendFailed) {
+        routes_.on_resolved(event.message_id);
+      }
+      publish(slot, std::move(event));
+    }
     {
       // A frame may have grown a reorder buffer without adding any event.
       std::lock_guard<std::mutex> lock(events_mutex_);
@@ -539,6 +552,9 @@ class Engine::Impl {
   mutable std::mutex mutex_;  // sessions, slots, balancer, simulation
   std::vector<std::unique_ptr<PoolSlot>> slots_;
   Balancer balancer_;
+  // Sticky channels stay where their unresolved messages are (channel_routes.h).
+  const bool sticky_ = config_.strategy == BalanceStrategy::StickyChannel;
+  ChannelRoutes routes_;
   std::vector<ConnectionLoad> loads_;
   core::SeededRng sim_rng_;
   std::string frame_;  // reused transmit buffer

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "client/balancer.h"
+#include "client/channel_routes.h"
 
 using namespace tether::client;
 
@@ -70,4 +71,35 @@ TEST_CASE("sticky channel maps a channel to one connection and fails over when i
   // With nothing up, the channel stays home (its messages queue there).
   for (auto& l : loads) l.healthy = false;
   CHECK(b.pick(channel, loads) == home);
+}
+
+TEST_CASE("a sticky channel stays with the connection holding its unresolved messages", "[client][balancer]") {
+  tether::client::ChannelRoutes routes;
+  CHECK_FALSE(routes.holder("room"));
+  routes.on_queued("room", 2, 11);
+  routes.on_queued("room", 2, 12);
+  routes.on_queued("lobby", 0, 13);
+  REQUIRE(routes.holder("room"));
+  CHECK(*routes.holder("room") == 2);
+  CHECK(routes.channels() == 2);
+  CHECK(routes.unresolved() == 3);
+
+  // Free to move only once every message there resolved, in any order.
+  routes.on_resolved(12);
+  CHECK(*routes.holder("room") == 2);
+  routes.on_resolved(99);  // unknown: ignored
+  routes.on_resolved(11);
+  CHECK_FALSE(routes.holder("room"));
+  CHECK(*routes.holder("lobby") == 0);
+  routes.on_resolved(13);
+  CHECK(routes.channels() == 0);
+  CHECK(routes.unresolved() == 0);  // nothing kept once resolved
+
+  // A holder that could not take a message (it gave up) hands the channel on.
+  routes.on_queued("room", 1, 20);
+  routes.on_queued("room", 3, 21);
+  CHECK(*routes.holder("room") == 3);
+  routes.on_resolved(20);
+  routes.on_resolved(21);
+  CHECK_FALSE(routes.holder("room"));
 }
