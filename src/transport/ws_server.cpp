@@ -238,10 +238,17 @@ class WsServer::Impl : public std::enable_shared_from_this<WsServer::Impl> {
   }
 
   bool is_idle() {
+    forget_freed_connections();
+    return entries_.empty() && created_.empty();
+  }
+
+  // A weak_ptr keeps a make_shared connection's whole block (its 16 KB read
+  // buffer included) allocated, so freed ones must not pile up here.
+  void forget_freed_connections() {
     created_.erase(std::remove_if(created_.begin(), created_.end(),
                                   [](const std::weak_ptr<void>& c) { return c.expired(); }),
                    created_.end());
-    return entries_.empty() && created_.empty();
+    created_after_prune_ = created_.size();
   }
 
  private:
@@ -285,6 +292,8 @@ class WsServer::Impl : public std::enable_shared_from_this<WsServer::Impl> {
     Entry entry;
     entry.connection = connection;
     entries_.emplace(id, std::move(entry));
+    // Pruned when it has doubled: amortized O(1) per accept, at most twice the live count.
+    if (created_.size() >= 2 * created_after_prune_ + 64) forget_freed_connections();
     created_.push_back(connection);
     std::error_code ec;
     const uint64_t generation = accept_generation_;
@@ -499,6 +508,7 @@ class WsServer::Impl : public std::enable_shared_from_this<WsServer::Impl> {
   asio::steady_timer accept_retry_;
   std::unordered_map<ConnectionId, Entry> entries_;  // declared after the endpoints: freed first
   std::vector<std::weak_ptr<void>> created_;          // every websocketpp connection not yet freed
+  size_t created_after_prune_ = 0;                    // created_.size() after the last prune
   std::size_t admitted_ = 0;
   std::size_t handshaking_ = 0;  // entries with `handshaking` set
   ConnectionId next_id_ = 1;
