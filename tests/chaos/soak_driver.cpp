@@ -42,7 +42,7 @@ struct SoakOptions {
   int server_pid = 0;
   double minutes = 30;
   double sample_seconds = 60;
-  double warmup_minutes = -1;  // default: a third of the run, at most 10 minutes
+  double warmup_minutes = -1;  // default: half the run, at most 15 minutes
   int clients = 200;
   double rate = 2;             // reliable publishes per client per second; 0 = none
   int rooms = 20;
@@ -70,7 +70,7 @@ bool parse_options(int argc, char** argv, SoakOptions& o) {
     else if (flag == "--churn-seconds") o.churn_interval_seconds = value;
     else return false;
   }
-  if (o.warmup_minutes < 0) o.warmup_minutes = std::min(10.0, o.minutes / 3);
+  if (o.warmup_minutes < 0) o.warmup_minutes = std::min(15.0, o.minutes / 2);
   return argc % 2 == 1 && o.server_port != 0 && o.server_pid > 0 && o.minutes > 0 && o.sample_seconds > 0 &&
          o.clients > 0 && o.warmup_minutes < o.minutes;
 }
