@@ -7,6 +7,9 @@
 #   ./scripts/fuzz.sh --smoke      what scripts/test.sh runs: 4 s each, plus every regression input
 #   FUZZ_TARGETS="frame jwt" ./scripts/fuzz.sh 300    only those targets
 #   FUZZ_KEEP=DIR ./scripts/fuzz.sh 600    keep the grown corpora and crash inputs in DIR
+#   FUZZ_ARGS="-runs=10000000 -max_len=512" ./scripts/fuzz.sh 20000    more libFuzzer
+#     flags: stop at a count of executions, or keep the session targets' scripts
+#     short (their inputs cost ~1 ms per KB under ASan, so long ones run few)
 # A crash input lands in the scratch dir (printed); once fixed, add it to
 # tests/fuzz/regressions/<target>/ so every test run replays it.
 set -euo pipefail
@@ -73,7 +76,7 @@ for t in $targets; do
   cp -n "$fuzz_dir/corpus/$t"/* "$corpus/" 2>/dev/null || true
   # -timeout: one input taking seconds is a hang; -rss_limit_mb: leaves room on a shared box.
   if ! "$bin" "$corpus" -dict="$fuzz_dir/tether.dict" -max_total_time="$seconds" -print_final_stats=1 \
-      -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$scratch/crashes/$t/" >"$log" 2>&1; then
+      -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$scratch/crashes/$t/" ${FUZZ_ARGS:-} >"$log" 2>&1; then
     crashes=$((crashes + 1))
     echo "$t: crashed; input and log in $scratch/crashes/$t/ and $log" >&2
     grep -m 5 -E 'ERROR|fuzz check failed|runtime error|Test unit written' "$log" >&2 || true

@@ -2,16 +2,14 @@
 
 #include <algorithm>
 #include <chrono>
-#include <deque>
 #include <mutex>
-#include <optional>
 #include <random>
 #include <thread>
 #include <utility>
 #include <vector>
 
-#include "client/channel_routes.h"
 #include "client/event_buffer.h"
+#include "client/pool_slot.h"
 #include "client/transport_reports.h"
 #include "core/rng.h"
 #include "transport/ws_client.h"
@@ -27,10 +25,8 @@ using core::TransportAction;
 using transport::ConnectionId;
 using transport::kNoConnection;
 using transport::kNoTimer;
-using transport::TimerId;
 
 namespace {
-
 
 int64_t system_now_ms() {
   using namespace std::chrono;
@@ -39,37 +35,11 @@ int64_t system_now_ms() {
 
 }  // namespace
 
-// One pool connection: a core session and the transport connection it drives.
-struct PoolSlot {
-  struct Delayed {
-    TimeMs due;
-    std::string frame;
-  };
-
-  PoolSlot(uint32_t slot_index, std::string slot_url, core::ClientConfig config, uint64_t seed)
-      : index(slot_index), url(std::move(slot_url)), session(std::move(config), seed) {}
-
-  const uint32_t index;
-  const std::string url;
-  ClientSession session;
-  ConnectionId connection = kNoConnection;  // the one the session is using
-  ConnectionId refused_connection = kNoConnection;  // refused a frame: being aborted
-  TimerId timer = kNoTimer;
-  TimeMs timer_at = kNever;
-  uint64_t routed = 0;
-  uint64_t sim_dropped = 0;
-  // Network simulation: frames serving their latency, in order.
-  std::deque<Delayed> sim_outbound;
-  std::deque<Delayed> sim_inbound;
-  TimerId sim_timer = kNoTimer;
-  TimeMs sim_timer_at = kNever;
-};
-
 class Engine::Impl {
  public:
   Impl(EngineConfig config, uint64_t seed)
       : config_(std::move(config)),
-        balancer_(config_.strategy, seed),
+        router_(config_.strategy, seed),
         sim_rng_(seed ^ 0x5eedULL),
         log_level_(static_cast<int32_t>(config_.log_level)) {
     wall_offset_ms_ = system_now_ms() - loop_.now_ms();
@@ -126,11 +96,11 @@ class Engine::Impl {
     SendStatus status;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      const size_t index = pick_slot(channel);
+      const size_t index = router_.pick(channel, slots_);
       PoolSlot& slot = *slots_[index];
       status = slot.session.send(channel, json, reliable, id, loop_.now_ms());
       if (status == SendStatus::Ok) ++slot.routed;
-      if (status == SendStatus::Ok && reliable && sticky_) routes_.on_queued(channel, index, id);
+      if (status == SendStatus::Ok && reliable) router_.on_queued(channel, index, id);
     }
     if (status == SendStatus::Ok) {
       if (message_id != nullptr) *message_id = id;
@@ -263,21 +233,6 @@ class Engine::Impl {
     });
   }
 
-  size_t pick_slot(std::string_view channel) {
-    if (slots_.size() == 1) return 0;
-    if (const std::optional<size_t> holder = routes_.holder(channel)) {
-      const core::ClientState state = slots_[*holder]->session.state();
-      if (state != core::ClientState::GaveUp && state != core::ClientState::Closed) return *holder;
-    }
-    loads_.resize(slots_.size());
-    for (size_t i = 0; i < slots_.size(); ++i) {
-      const ClientSession& s = slots_[i]->session;
-      loads_[i].healthy = s.state() == core::ClientState::Ready;
-      loads_[i].pending = s.sender().queued_messages() + s.sender().in_flight();
-    }
-    return balancer_.pick(channel, loads_);
-  }
-
   // Drains a session's outputs into the transport and the host queue.
   // Called on the io thread with mutex_ held, after every input.
   void drive(PoolSlot& slot) {
@@ -293,7 +248,7 @@ class Engine::Impl {
     ClientEvent event;
     while (slot.session.poll_event(event)) {
       if (event.kind == ClientEvent::Kind::Acked || event.kind == ClientEvent::Kind::SendFailed) {
-        routes_.on_resolved(event.message_id);
+        router_.on_resolved(event.message_id);
       }
       publish(slot, std::move(event));
     }
@@ -522,40 +477,15 @@ class Engine::Impl {
     append_event(slot, EngineEvent::Kind::Log, level, std::move(line));
   }
 
-  ConnectionStats stats_of(const PoolSlot& slot) const {
-    const ClientSession& s = slot.session;
-    const core::ClientCounters& c = s.counters();
-    ConnectionStats stats;
-    stats.state = s.state();
-    stats.messages_sent = c.messages_sent;
-    stats.messages_received = c.messages_received;
-    stats.bytes_sent = c.bytes_sent;
-    stats.bytes_received = c.bytes_received;
-    stats.errors = c.errors;
-    stats.reconnects = c.reconnects;
-    stats.rtt_ms = s.rtt().has_sample() ? s.rtt().smoothed_ms() : 0;
-    stats.pending_acks = s.sender().in_flight();
-    stats.queued = s.sender().queued_messages();
-    stats.routed = slot.routed;
-    stats.sim_dropped = slot.sim_dropped;
-    stats.deferred_reliable = c.deferred_reliable;
-    stats.dropped_unreliable = c.dropped_unreliable;
-    return stats;
-  }
-
   EngineConfig config_;
   transport::EventLoop loop_;
   std::unique_ptr<transport::WsClient> ws_;  // io thread only
   std::thread io_thread_;
   int64_t wall_offset_ms_ = 0;
 
-  mutable std::mutex mutex_;  // sessions, slots, balancer, simulation
-  std::vector<std::unique_ptr<PoolSlot>> slots_;
-  Balancer balancer_;
-  // Sticky channels stay where their unresolved messages are (channel_routes.h).
-  const bool sticky_ = config_.strategy == BalanceStrategy::StickyChannel;
-  ChannelRoutes routes_;
-  std::vector<ConnectionLoad> loads_;
+  mutable std::mutex mutex_;  // sessions, slots, router, simulation
+  PoolSlots slots_;
+  PoolRouter router_;
   core::SeededRng sim_rng_;
   std::string frame_;  // reused transmit buffer
   std::string refusal_;  // why the transport refused a frame; reused
