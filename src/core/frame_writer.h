@@ -5,8 +5,9 @@
 // peer's: a batch over either is refused whole). A single message larger than
 // the byte limit still goes out, alone; callers check sizes before queueing.
 #include <cstddef>
-#include <deque>
 #include <string>
+
+#include "core/ring_queue.h"
 
 namespace tether::core {
 
@@ -46,8 +47,8 @@ class FrameWriter {
   std::string scratch_;
   std::string open_frame_;     // frame being filled
   size_t open_count_ = 0;      // messages in open_frame_
-  std::deque<std::string> done_;
-  std::deque<std::string> spare_;  // recycled buffers, so steady state does not allocate
+  RingQueue<std::string> done_;
+  RingQueue<std::string> spare_;  // recycled buffers, so steady state does not allocate
 };
 
 }  // namespace tether::core

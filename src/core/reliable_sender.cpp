@@ -119,7 +119,7 @@ void ReliableSender::activate(bool resumed, uint64_t peer_delivered_up_to) {
     pop_resolved_front();
   } else {
     // The peer lost its state: number the survivors afresh, in order.
-    std::deque<Entry> survivors;
+    RingQueue<Entry> survivors;
     uint64_t seq = 1;
     for (Entry& e : in_flight_) {
       if (e.resolved) continue;
@@ -278,7 +278,7 @@ size_t ReliableSender::discard_if(
   }
   pop_resolved_front();
   size_t unreliable = 0;
-  std::deque<Entry> kept;
+  RingQueue<Entry> kept;
   for (Entry& e : queue_) {
     if (!unfit(e.channel, e.data)) {
       kept.push_back(std::move(e));

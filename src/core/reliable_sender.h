@@ -8,12 +8,12 @@
 // resolved as failed. Every reliable message resolves exactly once.
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/ring_queue.h"
 #include "core/time.h"
 
 namespace tether::core {
@@ -192,15 +192,15 @@ class ReliableSender {
 
   ReliableConfig config_;
   bool active_ = false;
-  std::deque<Entry> queue_;          // not yet transmitted on the current session
+  RingQueue<Entry> queue_;           // not yet transmitted on the current session
   Entry last_unreliable_;            // backs the view of the last unreliable transmit
   size_t queued_bytes_ = 0;
-  std::deque<Entry> in_flight_;      // transmitted, seq-contiguous from front
+  RingQueue<Entry> in_flight_;       // transmitted, seq-contiguous from front
   size_t unresolved_in_flight_ = 0;
   size_t in_flight_bytes_ = 0;       // of unresolved in-flight messages
   size_t backed_off_ = 0;            // unresolved in-flight messages with backoff_level > 0
   uint32_t peer_window_ = 0;
-  std::deque<uint64_t> resend_;      // seqs to retransmit, in order
+  RingQueue<uint64_t> resend_;       // seqs to retransmit, in order
   // Ack deadlines, a min-heap (with backoff they are not armed in order).
   // Stale entries stay until they reach the top and are skipped there.
   std::vector<Deadline> deadlines_;

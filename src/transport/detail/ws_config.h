@@ -50,7 +50,14 @@ class MaskingKeyGenerator {
 // websocketpp's own logging is compiled out: outcomes are reported through
 // CloseInfo instead. websocketpp's timeouts are backstops; each connection's
 // own deadline (ClientConnectOptions::connect_timeout_ms) normally fires first.
-template <typename Core, typename SocketPolicy>
+//
+// ReadBufferBytes is each connection's read buffer, an array inside
+// websocketpp's connection object, so it is allocated for every connection
+// for its whole life. A client has a few connections and reads bursts of
+// fan-out, so it keeps websocketpp's 16 KB. A server holds thousands, each
+// sending small frames, so it reads 4 KB at a time: a larger message just
+// takes more reads. This was most of an idle connection's server memory.
+template <typename Core, typename SocketPolicy, std::size_t ReadBufferBytes>
 struct WsConfig : Core {
   using type = WsConfig;
   using concurrency_type = websocketpp::concurrency::none;
@@ -63,6 +70,7 @@ struct WsConfig : Core {
   static const websocketpp::log::level alog_level = websocketpp::log::alevel::none;
   static const long timeout_open_handshake = 15000;
   static const long timeout_close_handshake = 5000;
+  static const std::size_t connection_read_buffer_size = ReadBufferBytes;
 
   struct transport_config : Core::transport_config {
     using concurrency_type = WsConfig::concurrency_type;
@@ -86,9 +94,12 @@ struct WsConfig : Core {
 using PlainSocket = websocketpp::transport::asio::basic_socket::endpoint;
 using TlsSocket = websocketpp::transport::asio::tls_socket::endpoint;
 
-using PlainClientConfig = WsConfig<websocketpp::config::core_client, PlainSocket>;
-using TlsClientConfig = WsConfig<websocketpp::config::core_client, TlsSocket>;
-using PlainServerConfig = WsConfig<websocketpp::config::core, PlainSocket>;
-using TlsServerConfig = WsConfig<websocketpp::config::core, TlsSocket>;
+constexpr std::size_t kClientReadBufferBytes = 16384;
+constexpr std::size_t kServerReadBufferBytes = 4096;
+
+using PlainClientConfig = WsConfig<websocketpp::config::core_client, PlainSocket, kClientReadBufferBytes>;
+using TlsClientConfig = WsConfig<websocketpp::config::core_client, TlsSocket, kClientReadBufferBytes>;
+using PlainServerConfig = WsConfig<websocketpp::config::core, PlainSocket, kServerReadBufferBytes>;
+using TlsServerConfig = WsConfig<websocketpp::config::core, TlsSocket, kServerReadBufferBytes>;
 
 }  // namespace tether::transport::detail
