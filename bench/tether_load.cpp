@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -197,8 +198,11 @@ void idle_phase(transport::EventLoop& loop, Fleet& fleet, ServerProcess& server,
 // SIGTERM (the server saves its sessions), an outage, a restart on the same
 // port; then each client's first READY, and whether it resumed.
 bool storm_phase(transport::EventLoop& loop, Fleet& fleet, ServerProcess& server, const Options& o) {
-  std::vector<size_t> marks(fleet.size());
-  for (size_t i = 0; i < fleet.size(); ++i) marks[i] = fleet[i].events().size();
+  std::vector<size_t> marks(fleet.size()), close_marks(fleet.size());
+  for (size_t i = 0; i < fleet.size(); ++i) {
+    marks[i] = fleet[i].events().size();
+    close_marks[i] = fleet[i].closes().size();
+  }
   const size_t attempts_before = fleet.attempts();
   if (!server.terminate() || !run_checking(loop, [&] { return server.has_exited(); }, 30000) ||
       server.exit_code() != 0) {
@@ -231,6 +235,14 @@ bool storm_phase(transport::EventLoop& loop, Fleet& fleet, ServerProcess& server
   const bool all = run_checking(loop, scan, 60000);
   int64_t last = 0;
   for (int64_t a : arrival) last = std::max(last, a);
+  // How attempts failed on the way: refused while down, or turned away by the restarted server.
+  std::map<std::string, size_t> failures;
+  for (size_t i = 0; i < fleet.size(); ++i) {
+    const auto& closes = fleet[i].closes();
+    for (size_t c = close_marks[i]; c < closes.size(); ++c) {
+      ++failures[std::string(transport::to_string(closes[c].error)) + "/" + std::to_string(closes[c].code)];
+    }
+  }
   std::printf("storm: clients=%zu outage_ms=%" PRId64 " all_ready_ms=%" PRId64
               " arrived=%zu resumed=%zu attempts=%zu gave_up=%zu\n",
               fleet.size(), o.outage_ms, all ? last : -1, arrived, resumed, fleet.attempts() - attempts_before,
@@ -239,6 +251,9 @@ bool storm_phase(transport::EventLoop& loop, Fleet& fleet, ServerProcess& server
   for (int64_t a : arrival) {
     if (a >= 0) ++buckets[static_cast<size_t>(a / 100)];
   }
+  std::printf("storm_closes:");
+  for (const auto& [why, n] : failures) std::printf(" %s=%zu", why.c_str(), n);
+  std::printf("\n");
   std::printf("storm_arrivals_per_100ms:");
   for (size_t b : buckets) std::printf(" %zu", b);
   std::printf("\n");

@@ -323,10 +323,7 @@ class WsServer::Impl : public std::enable_shared_from_this<WsServer::Impl> {
       return;
     }
     auto it = entries_.find(id);
-    if (it != entries_.end() && handshaking_ >= options_.max_pending_handshakes) {
-      drop_socket(connection);  // a connect flood: shed it before it costs a buffer
-      erase_entry(id);
-    } else if (it != entries_.end()) {
+    if (it != entries_.end()) {
       Entry& entry = it->second;
       entry.handshaking = true;
       ++handshaking_;
@@ -338,7 +335,22 @@ class WsServer::Impl : public std::enable_shared_from_this<WsServer::Impl> {
       });
       connection->start();
     }
+    // At the bound, stop accepting: later connections wait in the kernel's
+    // listen backlog (unread, costing us nothing) until a handshake ends,
+    // rather than being refused into their clients' backoff.
+    if (handshaking_ >= options_.max_pending_handshakes) {
+      accept_paused_ = true;
+      return;
+    }
     accept_next(endpoint);
+  }
+
+  // A handshake ended (admitted, failed or timed out): take the next one.
+  void handshake_done() {
+    --handshaking_;
+    if (!accept_paused_ || handshaking_ >= options_.max_pending_handshakes) return;
+    accept_paused_ = false;
+    with_endpoint([&](auto& endpoint) { accept_next(endpoint); });
   }
 
   void retry_accept_later() {
@@ -414,7 +426,7 @@ class WsServer::Impl : public std::enable_shared_from_this<WsServer::Impl> {
     }
     entry.admitted = true;
     ++admitted_;
-    if (std::exchange(entry.handshaking, false)) --handshaking_;
+    if (std::exchange(entry.handshaking, false)) handshake_done();
     return true;
   }
 
@@ -479,9 +491,10 @@ class WsServer::Impl : public std::enable_shared_from_this<WsServer::Impl> {
     auto it = entries_.find(id);
     if (it == entries_.end()) return;
     if (it->second.admitted) --admitted_;
-    if (it->second.handshaking) --handshaking_;
+    const bool was_handshaking = it->second.handshaking;
     entries_.erase(it);
     drain_.forget(id);
+    if (was_handshaking) handshake_done();
   }
 
   Entry* find_live(ConnectionId id) {
@@ -511,6 +524,7 @@ class WsServer::Impl : public std::enable_shared_from_this<WsServer::Impl> {
   size_t created_after_prune_ = 0;                    // created_.size() after the last prune
   std::size_t admitted_ = 0;
   std::size_t handshaking_ = 0;  // entries with `handshaking` set
+  bool accept_paused_ = false;   // at max_pending_handshakes: resumed by handshake_done()
   ConnectionId next_id_ = 1;
   bool detached_ = false;
   detail::DrainWatch drain_;  // open connections over max_send_buffer_bytes

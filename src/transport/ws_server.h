@@ -23,8 +23,10 @@ struct ServerListenOptions {
   std::size_t max_connections = 10000;     // handshakes beyond this get HTTP 503
   // Accepted sockets still in their TLS or WebSocket handshake. Each holds
   // buffers for up to handshake_timeout_ms, and max_connections counts only
-  // finished handshakes, so these are bounded on their own: a socket
-  // accepted beyond it is closed at once, before anything is read.
+  // finished handshakes, so these are bounded on their own: at the bound the
+  // server stops accepting, and later connections wait unread in the
+  // kernel's listen backlog until a handshake ends (a connect storm queues
+  // instead of failing into backoff).
   std::size_t max_pending_handshakes = 1024;
   // Bytes sent on a connection and not yet taken by its socket, past which
   // writable() says to stop writing (0: no bound). A hint to the writer, who
