@@ -11,6 +11,8 @@
 #include <websocketpp/config/asio_no_tls_client.hpp>
 #include <websocketpp/server.hpp>
 
+#include "pinning.h"
+
 namespace tether::bench {
 
 namespace {
@@ -128,7 +130,10 @@ bool RawEchoServer::start(std::string* error) {
     *error = "baseline server accept: " + (failure ? failure.message() : address_failure.message());
     return false;
   }
-  impl_->thread = std::thread([&endpoint] { run_endpoint(endpoint, "baseline server"); });
+  impl_->thread = std::thread([&endpoint] {
+    pin_server_thread();
+    run_endpoint(endpoint, "baseline server");
+  });
   return true;
 }
 

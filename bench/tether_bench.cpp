@@ -5,13 +5,17 @@
 // on one line with the ratio tether/baseline. Not a pass/fail test: it exits
 // non-zero only when setup or a phase breaks.
 //
-// Usage: tether-bench [--quick]   (--quick: short phases, for the smoke test)
+// Usage: tether-bench [--quick] [--pin]
+//   --quick  short phases, for the smoke test
+//   --pin    servers on CPU 0, clients on CPU 1 (Tether's host and io threads
+//            then share one core, as in a game pinned by its engine)
 #include <cstdio>
 #include <cstring>
 #include <string>
 
 #include "allocation_counter.h"
 #include "measurement.h"
+#include "pinning.h"
 #include "raw_echo.h"
 #include "tether_loopback.h"
 
@@ -104,17 +108,30 @@ bool measure_payload(Contenders& c, const BenchPlan& plan, size_t payload_bytes,
 
 int main(int argc, char** argv) {
   bool quick = false;
+  bool pin = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) {
       quick = true;
+    } else if (std::strcmp(argv[i], "--pin") == 0) {
+      pin = true;
     } else {
-      std::fprintf(stderr, "usage: %s [--quick]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--quick] [--pin]\n", argv[0]);
       return 2;
     }
   }
+  // Every thread created from here on starts on the clients' core; the
+  // server threads move themselves to theirs.
+  if (pin) {
+    if (!pin_this_thread(1)) {
+      std::fprintf(stderr, "tether-bench: cannot pin to CPU 1 (needs two cores)\n");
+      return 1;
+    }
+    server_cpu() = 0;
+  }
   const BenchPlan plan = plan_for(quick);
-  std::printf("# loopback 127.0.0.1, window %u; ratio = tether/baseline (msgs_per_s: higher is better, "
-              "rtt: lower is better)\n", kWindow);
+  std::printf("# loopback 127.0.0.1, window %u%s; ratio = tether/baseline (msgs_per_s: higher is better, "
+              "rtt: lower is better)\n", kWindow,
+              pin ? ", pinned: servers on CPU 0, clients on CPU 1" : "");
 
   Contenders contenders;
   std::string error;

@@ -510,6 +510,10 @@ TETHER_STATIC_ASSERT(offsetof(tether_event, channel_len) == 80 + 10 * sizeof(voi
 /* Makes the events produced since the previous pump readable through
  * tether_client_event() and returns how many there are. Call it once per
  * frame. It never blocks on the network and allocates nothing in steady state.
+ * A host that calls it in a tight loop is detected (two empty pumps less than
+ * 100 microseconds apart): such a pump yields the thread's time slice, so the
+ * client's network thread runs even when both share one core. A pump once
+ * per frame never yields.
  * Returns: the event count (>= 0). Errors: INVALID_HANDLE.
  * Lifetime: invalidates every event pointer from the previous pump.
  * Thread safety: one thread at a time per client (with tether_client_event). */

@@ -123,6 +123,12 @@ class Engine::Impl {
   }
 
   size_t pump() {
+    const size_t count = take_pending_events();
+    if (count == 0) yield_if_spinning();
+    return count;
+  }
+
+  size_t take_pending_events() {
     // Most frames of a polling game have nothing new: skip the lock then
     // (unless a drained backlog's memory is still to be given back).
     if (pending_events_.load(std::memory_order_acquire) == 0 && front_.size() == 0 && !trimmer_.watching()) {
@@ -148,6 +154,18 @@ class Engine::Impl {
       for (auto& slot : slots_) slot->session.set_inbound_paused(false);
     }
     return count;
+  }
+
+  // A host that calls pump() in a tight loop holds the core the io thread
+  // needs: sharing one core, network progress would wait until the scheduler
+  // preempts the host, milliseconds later. Two empty pumps closer than
+  // kSpinGap mean such a loop, so the host gives its time slice away. A game
+  // pumping once per frame never yields. Pumping thread only.
+  void yield_if_spinning() {
+    constexpr std::chrono::microseconds kSpinGap{100};
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_empty_pump_ < kSpinGap) std::this_thread::yield();
+    last_empty_pump_ = now;
   }
 
   const EngineEvent& event(size_t index) const { return front_[index]; }
@@ -497,6 +515,7 @@ class Engine::Impl {
   EventBuffer back_;         // filled by the io thread
   EventBuffer front_;        // read by the host between pumps
   EventBufferTrimmer trimmer_;  // pumping thread only
+  std::chrono::steady_clock::time_point last_empty_pump_;  // pumping thread only
   bool inbound_paused_ = false;
   PendingEventStats pending_;  // high-water marks and pauses
   std::atomic<size_t> pending_events_{0};  // back_.size(), readable without the lock
