@@ -44,6 +44,9 @@ class Engine::Impl {
         log_level_(static_cast<int32_t>(config_.log_level)) {
     wall_offset_ms_ = system_now_ms() - loop_.now_ms();
     config_.session.wall_clock_offset_ms = wall_offset_ms_;
+    // Frames come from WsClient as text frames, which websocketpp has
+    // checked for UTF-8 already: the codec need not again.
+    config_.session.limits.text_is_utf8 = true;
     for (uint32_t i = 0; i < config_.pool_size; ++i) {
       slots_.push_back(std::make_unique<PoolSlot>(i, config_.urls[i % config_.urls.size()], config_.session,
                                                   seed + 0x9E3779B97F4A7C15ull * (i + 1)));

@@ -418,7 +418,7 @@ CodecError decode_frame(std::string_view frame, const CodecLimits& limits,
       InlineArena<512> writer_arena;
       FrameHandler handler(limits, out, issues, writer_arena.get());
       bool number_too_big = false;
-      error = parse_json(frame, handler, &detail, &number_too_big);
+      error = parse_json(frame, handler, &detail, &number_too_big, !limits.text_is_utf8);
       std::string masked;
       if (number_too_big && mask_wide_numbers(frame, masked)) {
         out.erase(out.begin() + static_cast<std::ptrdiff_t>(out_before), out.end());
@@ -426,7 +426,7 @@ CodecError decode_frame(std::string_view frame, const CodecLimits& limits,
         InlineArena<512> retry_arena;
         FrameHandler retry(limits, out, issues, retry_arena.get());
         retry.read_numbers_from(frame);
-        error = parse_json(masked, retry, &detail);
+        error = parse_json(masked, retry, &detail, nullptr, !limits.text_is_utf8);
       }
     }
   } catch (...) {  // out of memory: the frame was too large for us after all

@@ -54,6 +54,12 @@ struct CodecLimits {
   // payload that passes validate_json_payload decodable in any frame.
   unsigned max_depth = 32;
   size_t max_batch = 4096;
+  // True only when every frame given to decode_frame is known to be valid
+  // UTF-8: WebSocket text frames are (RFC 6455 8.1; the transport checks
+  // them and fails the connection otherwise). Then the decoder does not
+  // check every byte again. Whoever sets it must guarantee it: invalid
+  // bytes would pass into messages.
+  bool text_is_utf8 = false;
 };
 
 struct DecodeIssue {

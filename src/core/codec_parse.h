@@ -51,14 +51,19 @@ inline CodecError map_parse_error(rapidjson::ParseErrorCode code) {
 // Parses `text` with `handler`; returns the error and, if asked, where and
 // why. `number_too_big` (if given) tells whether RapidJSON refused a number
 // as out of range: valid JSON that json_numbers.h makes parseable.
+// `validate_utf8` false skips RapidJSON's check of every string byte, for
+// text the caller knows is valid UTF-8 (CodecLimits::text_is_utf8); escapes
+// such as a lone "\uD800" are still refused.
 template <typename Handler>
 CodecError parse_json(std::string_view text, Handler& handler, std::string* detail,
-                      bool* number_too_big = nullptr) {
+                      bool* number_too_big = nullptr, bool validate_utf8 = true) {
   json::InlineArena<1024> arena;
   rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, json::Arena> reader(arena.get(), 256);
   rapidjson::MemoryStream stream(text.data(), text.size());
   handler.set_stream(&stream);
-  const rapidjson::ParseResult result = reader.Parse<kParseFlags>(stream, handler);
+  constexpr unsigned kTrustedUtf8Flags = kParseFlags & ~unsigned{rapidjson::kParseValidateEncodingFlag};
+  const rapidjson::ParseResult result = validate_utf8 ? reader.Parse<kParseFlags>(stream, handler)
+                                                      : reader.Parse<kTrustedUtf8Flags>(stream, handler);
   if (number_too_big) {
     *number_too_big = result.Code() == rapidjson::kParseErrorNumberTooBig && handler.raised() == CodecError::None;
   }

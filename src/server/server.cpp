@@ -80,6 +80,9 @@ const char* Server::make_endpoint() {
   core::EndpointConfig config;
   config.session = options_.session;
   config.session.limits.max_frame_bytes = options_.max_message_bytes;
+  // Frames come from WsServer as text frames, which websocketpp has checked
+  // for UTF-8 already (binary frames close 1003): the codec need not again.
+  config.session.limits.text_is_utf8 = true;
   config.session.wall_clock_offset_ms = system_clock_ms() - loop_.now_ms();
   config.max_unanswered_bytes = options_.max_send_buffer_bytes;
   config.publishes_to_host = app_ != nullptr;

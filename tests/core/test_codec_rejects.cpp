@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <set>
@@ -65,6 +66,19 @@ TEST_CASE("frame-level errors reject the whole frame", "[core][codec]") {
     REQUIRE(issues.size() == 2);
     CHECK(issues[1].error == c.error);
     CHECK(issues[1].detail.find("offset") != std::string::npos);
+
+    // The runtimes' decoder trusts WebSocket text frames to be UTF-8 and
+    // skips that check; everything else it refuses alike, lone surrogate
+    // escapes included. (Frames of ASCII bytes only: valid UTF-8 for sure.)
+    const bool ascii = std::all_of(c.frame.begin(), c.frame.end(), [](char ch) { return ch >= 0; });
+    if (ascii) {
+      CodecLimits trusted;
+      trusted.text_is_utf8 = true;
+      std::vector<Message> trusted_out;
+      std::vector<DecodeIssue> trusted_issues;
+      CHECK(decode_frame(c.frame, trusted, trusted_out, trusted_issues) == c.error);
+      CHECK(trusted_out.empty());
+    }
   }
 }
 

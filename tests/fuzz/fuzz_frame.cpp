@@ -4,7 +4,9 @@
 // - re-encoding a decoded message is a fixed point after one round;
 // - a decoded payload passes validate_json_payload, and a payload that passes
 //   is decodable in a channel message and never grows;
-// - channel_message_bound bounds what encode_channel_message writes.
+// - channel_message_bound bounds what encode_channel_message writes;
+// - decoding with text_is_utf8 (as the runtimes do) changes nothing for a
+//   frame that is valid UTF-8.
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -91,6 +93,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                "accepted under tight limits, rejected under the defaults");
     FUZZ_CHECK(tight_out.size() == default_out.size() && tight_issues.size() == default_issues.size(),
                "limits changed what a frame decodes to");
+  }
+  // The runtimes decode WebSocket text frames, already valid UTF-8, with
+  // text_is_utf8 set. A frame the checked decoder accepts is valid UTF-8
+  // (its strings were checked; the rest is JSON syntax): the trusted decoder
+  // must make the same messages of it.
+  if (!default_out.empty() || decode_frame(input, CodecLimits{}, default_out, default_issues) == CodecError::None) {
+    CodecLimits trusted;
+    trusted.text_is_utf8 = true;
+    std::vector<Message> trusted_out;
+    std::vector<DecodeIssue> trusted_issues;
+    FUZZ_CHECK(decode_frame(input, trusted, trusted_out, trusted_issues) == CodecError::None,
+               "the trusted-UTF-8 decoder rejected a frame the checked one accepted");
+    FUZZ_CHECK(trusted_out.size() == default_out.size() && trusted_issues.size() == default_issues.size(),
+               "the trusted-UTF-8 decoder made different messages");
+    for (size_t i = 0; i < trusted_out.size(); ++i) {
+      std::string a, b;
+      encode_message(trusted_out[i], a);
+      encode_message(default_out[i], b);
+      FUZZ_CHECK(a == b, "the trusted-UTF-8 decoder changed a message");
+    }
   }
   is_valid_channel(input);
   return 0;
