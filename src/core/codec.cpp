@@ -45,8 +45,9 @@ bool parse_integer(std::string_view text, Int& value) {
 }
 
 // SAX handler that fills Messages as the reader walks the frame. It never
-// builds a DOM: known fields are converted on the spot and "data" is
-// re-serialized compactly by forwarding its events to a Writer.
+// builds a DOM: known fields are converted on the spot. An object or array
+// "data" is taken from the frame as written, in one copy, once the reader
+// has checked it; a scalar one is written out by a Writer.
 class FrameHandler
     : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, FrameHandler> {
  public:
@@ -78,7 +79,7 @@ class FrameHandler
   }
   bool Key(const char* str, rapidjson::SizeType length, bool) {
     if (has_lone_surrogate(str, length)) return fail(CodecError::InvalidUtf8);
-    if (mode_ == Mode::Data) return data_writer_.string({str, length});
+    if (mode_ == Mode::Data) return true;  // part of the slice taken at its end
     if (mode_ == Mode::None) field_ = lookup_field({str, length});  // a message's own key
     return true;
   }
@@ -91,7 +92,7 @@ class FrameHandler
   // What the events below the current message key (or batch element) mean.
   enum class Mode : uint8_t {
     None,         // at message / batch / root level
-    Data,         // inside "data": forward to data_writer_
+    Data,         // inside an object or array "data": taken whole when it ends
     Permissions,  // inside the "permissions" array
     Skip,         // inside a value we ignore or already rejected
     NotObject,    // inside a batch element that is an array: an error once it ends
@@ -115,7 +116,7 @@ class FrameHandler
     ++depth_;
     switch (mode_) {
       case Mode::Data:
-        return is_object ? data_writer_.StartObject() : data_writer_.StartArray();
+        return true;
       case Mode::Permissions:  // a nested value where a string belongs
         reject_field(Field::Permissions);
         return true;
@@ -136,8 +137,10 @@ class FrameHandler
     }
     // A container as the value of a message field.
     if (field_ == Field::Data) {
-      start_data();
-      return is_object ? data_writer_.StartObject() : data_writer_.StartArray();
+      begin_data();
+      data_start_ = stream_->Tell();  // at the '{' or '[': the reader takes it after this event
+      enter(Mode::Data, envelope_depth_);
+      return true;
     }
     if (field_ == Field::Permissions && !is_object) {
       message().permissions.clear();
@@ -153,12 +156,9 @@ class FrameHandler
   bool end_container(bool is_object) {
     const unsigned depth = depth_--;
     if (mode_ != Mode::None) {
-      if (mode_ == Mode::Data) {
-        if (!(is_object ? data_writer_.EndObject() : data_writer_.EndArray())) return false;
-      }
       if (depth == mode_end_depth_ + 1) {  // the value that opened this mode is complete
         if (mode_ == Mode::NotObject) return fail(CodecError::NotAnObject);
-        if (mode_ == Mode::Data) data_stream_.finish();
+        if (mode_ == Mode::Data) take_data_slice();
         mode_ = Mode::None;
       }
       return true;
@@ -174,7 +174,7 @@ class FrameHandler
   bool on_scalar(const Scalar& value) {
     switch (mode_) {
       case Mode::Data:
-        return write_data_scalar(value);
+        return true;  // part of the slice taken at its end
       case Mode::Permissions:
         if (value.kind == Scalar::String) {
           message().permissions.emplace_back(value.text);
@@ -220,13 +220,18 @@ class FrameHandler
 
   void reject_field(Field f) { rejected_ |= bit(f); }
 
-  void start_data() {
-    Message& m = message();
-    m.data.clear();
+  void begin_data() {
+    message().data.clear();
     seen_ |= bit(Field::Data);
-    data_stream_.begin(m.data);
-    data_writer_.Reset(data_stream_);
-    enter(Mode::Data, envelope_depth_);
+  }
+
+  // The object or array "data" that began at data_start_ ends at the '}' or
+  // ']' the reader is at: copy it as written. From the original frame when
+  // parsing a masked copy (same offsets), so wide numbers keep their digits.
+  void take_data_slice() {
+    const std::string_view frame =
+        original_.data() != nullptr ? original_ : std::string_view(stream_->begin_, stream_->size_);
+    message().data.assign(frame.substr(data_start_, stream_->Tell() + 1 - data_start_));
   }
 
   bool write_data_scalar(const Scalar& value) {
@@ -248,10 +253,11 @@ class FrameHandler
     const Field f = field_;
     if (f == Field::Unknown) return;
     if (f == Field::Data) {  // any scalar, null included, is a present payload
-      start_data();
+      begin_data();
+      data_stream_.begin(message().data);
+      data_writer_.Reset(data_stream_);
       write_data_scalar(value);
       data_stream_.finish();
-      mode_ = Mode::None;
       return;
     }
     if (value.kind == Scalar::Null) return;  // null means absent
@@ -390,6 +396,7 @@ class FrameHandler
   size_t batch_elements_ = 0;
   Mode mode_ = Mode::None;
   unsigned mode_end_depth_ = 0;  // depth_ returns here when the mode's value ends
+  size_t data_start_ = 0;        // offset of the '{' or '[' opening an object or array "data"
 
   // Per message.
   Field field_ = Field::Unknown;  // the key whose value comes next

@@ -162,7 +162,7 @@ TEST_CASE("decoding accepts the forward-compatible spellings", "[core][codec]") 
   }
 }
 
-TEST_CASE("data comes back as compact JSON, byte for byte", "[core][codec]") {
+TEST_CASE("object and array data come back exactly as written", "[core][codec]") {
   const std::string compact =
       R"({"a":[1,-2.50,1E+2,12345678901234567890123,-0,true,false,null],)"
       R"("s":"q\"b\\s\n\t\u0001/é😀","nested":{"empty":{},"list":[[],[{}],""]}})";
@@ -173,18 +173,28 @@ TEST_CASE("data comes back as compact JSON, byte for byte", "[core][codec]") {
     m.data = compact;
     CHECK(decode_one(encode(m)).data == compact);
   }
-  SECTION("spaced and escaped input is compacted") {
-    const std::string spaced =
-        "{ \"channel\" : \"c\" , \"data\" : { \"a\" : [ 1 , -2.50 , 1E+2 ,\n"
+  SECTION("spaced and escaped data is kept byte for byte") {
+    const std::string spaced_data =
+        "{ \"a\" : [ 1 , -2.50 , 1E+2 ,\n"
         " 12345678901234567890123 , -0 , true , false , null ] ,\n"
         "\t\"s\" : \"q\\\"b\\\\s\\n\\t\\u0001\\/\\u00e9\\uD83D\\uDE00\" ,"
-        " \"nested\" : { \"empty\" : { } , \"list\" : [ [ ] , [ { } ] , \"\" ] } } }";
-    const Message m = decode_one(spaced);
-    CHECK(m.data == compact);
+        " \"nested\" : { \"empty\" : { } , \"list\" : [ [ ] , [ { } ] , \"\" ] } }";
+    const Message m = decode_one("{ \"channel\" : \"c\" , \"data\" : " + spaced_data + " }");
+    CHECK(m.data == spaced_data);
     Message again;
     again.channel = "c";
     again.data = m.data;
-    CHECK(decode_one(encode(again)).data == compact);
+    CHECK(decode_one(encode(again)).data == spaced_data);
+  }
+  SECTION("in a batch, each message's data is its own") {
+    const Decoded d = decode(R"([{"channel":"c","data":[1, 2]},{"channel":"c","data":{"k" : "v"}}])");
+    REQUIRE(d.messages.size() == 2);
+    CHECK(d.messages[0].data == "[1, 2]");
+    CHECK(d.messages[1].data == R"({"k" : "v"})");
+  }
+  SECTION("a scalar string is re-written, never longer") {
+    const Message m = decode_one(R"({"channel":"c","data":"\u00e9\/"})");
+    CHECK(m.data == "\"é/\"");
   }
 }
 
