@@ -519,6 +519,17 @@ TETHER_STATIC_ASSERT(offsetof(tether_event, channel_len) == 80 + 10 * sizeof(voi
  * Thread safety: one thread at a time per client (with tether_client_event). */
 TETHER_API int32_t tether_client_pump(tether_client* client);
 
+/* tether_client_pump() that also hands over the events as one array:
+ * (*out_events)[0] .. (*out_events)[n - 1] are the events
+ * tether_client_event() would return for indices 0 .. n - 1, under the same
+ * LIFETIME RULE. One call per frame instead of one more per event, which
+ * matters where each call is marshalled (C# P/Invoke).
+ * *out_events is NULL when there are no events, and on error.
+ * Returns: the event count (>= 0). Errors: INVALID_HANDLE, INVALID_ARGUMENT
+ *   (out_events NULL; then no events are taken).
+ * Thread safety: as tether_client_pump(). */
+TETHER_API int32_t tether_client_pump_events(tether_client* client, const tether_event** out_events);
+
 /* Event `index` (0 <= index < the last pump's count), in production order.
  * Returns: the event, or NULL for an invalid handle or index.
  * Lifetime: the LIFETIME RULE above (until the next pump or destroy).

@@ -1,8 +1,10 @@
 // Immediate results of commands on a client that is not connected: payload
 // and channel checks, queue limits, wrong state, argument checks, names.
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "capi_harness.h"
 #include "tether/tether.h"
@@ -11,7 +13,7 @@ using namespace tether::capi_test;
 
 namespace {
 
-constexpr const char* kNowhere = "ws://127.0.0.1:1";  // never connected in these tests
+constexpr const char* kNowhere = "ws://127.0.0.1:1";  // nothing listens there
 
 int32_t send_text(tether_client* client, const char* channel, const std::string& json, uint32_t flags = 0,
                   uint64_t* message_id = nullptr) {
@@ -114,6 +116,31 @@ TEST_CASE("pump on a quiet client returns 0 and event() bounds-checks", "[capi]"
   CHECK(tether_client_pump(client.handle()) == 0);
   CHECK(tether_client_event(client.handle(), 0) == nullptr);
   CHECK(std::string(tether_client_last_error(client.handle())) == "event index out of range");
+}
+
+TEST_CASE("pump_events hands over the same events as one array", "[capi]") {
+  TestClient client(kNowhere, "token");
+  const tether_event not_an_event{};
+  const tether_event* events = &not_an_event;
+  CHECK(tether_client_pump_events(client.handle(), &events) == 0);
+  CHECK(events == nullptr);  // nothing to read
+  CHECK(tether_client_pump_events(client.handle(), nullptr) == TETHER_ERROR_INVALID_ARGUMENT);
+  CHECK(std::string(tether_client_last_error(client.handle())) == "out_events is NULL");
+
+  // Connecting to nowhere makes events (state changes, the failure).
+  REQUIRE(tether_client_connect(client.handle()) == TETHER_OK);
+  int32_t count = 0;
+  for (int turn = 0; turn < 2000 && count == 0; ++turn) {
+    count = tether_client_pump_events(client.handle(), &events);
+    if (count == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  REQUIRE(count > 0);
+  REQUIRE(events != nullptr);
+  CHECK(events[0].type == TETHER_EVENT_STATE_CHANGED);
+  for (int32_t i = 0; i < count; ++i) {
+    CHECK(tether_client_event(client.handle(), static_cast<uint32_t>(i)) == &events[i]);
+  }
+  CHECK(tether_client_event(client.handle(), static_cast<uint32_t>(count)) == nullptr);
 }
 
 TEST_CASE("stats, simulator and log level reject bad arguments", "[capi]") {

@@ -13,6 +13,8 @@ using namespace tether::capi_test;
 
 namespace {
 
+const tether_event kNoEvent{};
+
 // Calls every handle-taking function with `handle`; each must report INVALID_HANDLE.
 void require_every_call_rejects(tether_client* handle) {
   tether_stats stats{};
@@ -28,6 +30,9 @@ void require_every_call_rejects(tether_client* handle) {
   CHECK(tether_client_unsubscribe(handle, "c") == TETHER_ERROR_INVALID_HANDLE);
   CHECK(tether_client_pump(handle) == TETHER_ERROR_INVALID_HANDLE);
   CHECK(tether_client_event(handle, 0) == nullptr);
+  const tether_event* events = &kNoEvent;
+  CHECK(tether_client_pump_events(handle, &events) == TETHER_ERROR_INVALID_HANDLE);
+  CHECK(events == nullptr);
   CHECK(tether_client_pool_size(handle) == TETHER_ERROR_INVALID_HANDLE);
   CHECK(tether_client_connection_stats(handle, 0, &stats) == TETHER_ERROR_INVALID_HANDLE);
   CHECK(tether_client_pool_stats(handle, &stats) == TETHER_ERROR_INVALID_HANDLE);

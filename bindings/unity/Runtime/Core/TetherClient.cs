@@ -203,7 +203,9 @@ namespace Tether
         {
             IntPtr client = Handle;
             if ((pumpGeneration & 1) != 0) throw new InvalidOperationException("Pump() called from an event handler");
-            int count = Check(TetherNative.tether_client_pump(client));
+            // One native call per frame: the events come back as one array.
+            TetherEvent* events;
+            int count = Check(TetherNative.tether_client_pump_events(client, out events));
             if (count == 0) return 0;
             dispatchError = null;
             pumpGeneration++;
@@ -211,13 +213,11 @@ namespace Tether
             {
                 // The event storage belongs to `client`: once Dispose() freed
                 // it (handle is zero), nothing here may read an event again.
-                for (uint i = 0; i < (uint)count && handle == client; i++)
+                for (int i = 0; i < count && handle == client; i++)
                 {
-                    TetherEvent* e = TetherNative.tether_client_event(client, i);
-                    if (e == null) break;
                     try
                     {
-                        Dispatch(e);
+                        Dispatch(events + i);
                     }
                     catch (Exception exception)
                     {

@@ -83,6 +83,9 @@ namespace Tether.Native
         public static extern TetherEvent* tether_client_event(IntPtr client, uint index);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int tether_client_pump_events(IntPtr client, out TetherEvent* events);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         public static extern int tether_client_pool_size(IntPtr client);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
