@@ -1,7 +1,9 @@
 // tether-bench: Tether against a raw websocketpp echo, same work, same run,
 // over loopback. For 64 B and 1 KB payloads it measures pipelined reliable
 // throughput (1000 in flight), one-at-a-time round trip p50/p99, and heap
-// allocations per Engine::pump() while messages flow. Each figure is printed
+// allocations per Engine::pump() while messages flow: for the client Engine
+// (acked publish), and through the C ABI with each message echoed back by
+// the server's fan-out (echo_capi_*), as an outside harness measures. Each figure is printed
 // on one line with the ratio tether/baseline. Not a pass/fail test: it exits
 // non-zero only when setup or a phase breaks.
 //
@@ -14,6 +16,7 @@
 #include <string>
 
 #include "allocation_counter.h"
+#include "capi_echo.h"
 #include "measurement.h"
 #include "pinning.h"
 #include "raw_echo.h"
@@ -48,12 +51,14 @@ struct Contenders {
   RawEchoClient raw_client;
   TetherServerThread tether_server;
   TetherDriver tether_client;
+  CapiEchoDriver capi_client;  // through libtether's C ABI, echoed by fan-out
 };
 
 bool set_up(Contenders& c, std::string* error) {
   return c.raw_server.start(error) && c.raw_client.connect(c.raw_server.port(), error) &&
          c.tether_server.start(kJwtSecret, error) &&
-         c.tether_client.connect(c.tether_server.port(), mint_bench_token(kJwtSecret), error);
+         c.tether_client.connect(c.tether_server.port(), mint_bench_token(kJwtSecret), error) &&
+         c.capi_client.connect(c.tether_server.port(), mint_bench_token(kJwtSecret), error);
 }
 
 double ratio(double tether, double baseline) { return baseline > 0 ? tether / baseline : 0; }
@@ -79,28 +84,38 @@ bool measure_payload(Contenders& c, const BenchPlan& plan, size_t payload_bytes,
 
   ThroughputResult raw;
   ThroughputResult tether;
+  ThroughputResult capi;
+  ThroughputResult capi_turn;
+  if (!c.capi_client.run_throughput(payload, kWindow, plan.warmup, &capi_turn, error)) return false;
   for (int round = 0; round < plan.rounds; ++round) {
     if (!c.raw_client.run_throughput(payload, kWindow, plan.throughput, &raw_turn, error) ||
-        !c.tether_client.run_throughput(payload, kWindow, plan.throughput, &tether_turn, &turn_allocations, error)) {
+        !c.tether_client.run_throughput(payload, kWindow, plan.throughput, &tether_turn, &turn_allocations, error) ||
+        !c.capi_client.run_throughput(payload, kWindow, plan.throughput, &capi_turn, error)) {
       return false;
     }
     raw.add(raw_turn);
     tether.add(tether_turn);
+    capi.add(capi_turn);
     allocations->allocations += turn_allocations.allocations;
     allocations->pumps += turn_allocations.pumps;
   }
   print_figure("reliable_" + label + "_msgs_per_s", tether.per_second(), raw.per_second(), 0);
+  print_figure("echo_capi_" + label + "_msgs_per_s", capi.per_second(), raw.per_second(), 0);
 
   RttSamples raw_rtt;
   RttSamples tether_rtt;
+  RttSamples capi_rtt;
   for (int round = 0; round < plan.rounds; ++round) {
     if (!c.raw_client.run_pings(payload, plan.pings, &raw_rtt, error) ||
-        !c.tether_client.run_pings(payload, plan.pings, &tether_rtt, error)) {
+        !c.tether_client.run_pings(payload, plan.pings, &tether_rtt, error) ||
+        !c.capi_client.run_pings(payload, plan.pings, &capi_rtt, error)) {
       return false;
     }
   }
   print_figure("rtt_" + label + "_p50_us", tether_rtt.percentile(0.50), raw_rtt.percentile(0.50), 1);
   print_figure("rtt_" + label + "_p99_us", tether_rtt.percentile(0.99), raw_rtt.percentile(0.99), 1);
+  print_figure("echo_capi_rtt_" + label + "_p50_us", capi_rtt.percentile(0.50), raw_rtt.percentile(0.50), 1);
+  print_figure("echo_capi_rtt_" + label + "_p99_us", capi_rtt.percentile(0.99), raw_rtt.percentile(0.99), 1);
   return true;
 }
 
