@@ -20,11 +20,7 @@ namespace tether::core {
 namespace {
 
 using namespace codec_detail;
-using json::AppendWriter;
-using json::Arena;
 using json::has_lone_surrogate;
-using json::InlineArena;
-using json::StringAppendStream;
 
 // ---------------------------------------------------------------------------
 // Decoding
@@ -45,15 +41,13 @@ bool parse_integer(std::string_view text, Int& value) {
 }
 
 // SAX handler that fills Messages as the reader walks the frame. It never
-// builds a DOM: known fields are converted on the spot. An object or array
-// "data" is taken from the frame as written, in one copy, once the reader
-// has checked it; a scalar one is written out by a Writer.
+// builds a DOM: known fields are converted on the spot, and "data" is copied
+// from the frame as written, once the reader has checked all of it.
 class FrameHandler
     : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, FrameHandler> {
  public:
-  FrameHandler(const CodecLimits& limits, std::vector<Message>& out,
-               std::vector<DecodeIssue>& issues, Arena* writer_arena)
-      : limits_(limits), out_(out), issues_(issues), data_writer_(writer_arena, 8) {}
+  FrameHandler(const CodecLimits& limits, std::vector<Message>& out, std::vector<DecodeIssue>& issues)
+      : limits_(limits), out_(out), issues_(issues) {}
 
   CodecError raised() const { return frame_error_; }
   void set_stream(const rapidjson::MemoryStream* stream) { stream_ = stream; }
@@ -80,7 +74,10 @@ class FrameHandler
   bool Key(const char* str, rapidjson::SizeType length, bool) {
     if (has_lone_surrogate(str, length)) return fail(CodecError::InvalidUtf8);
     if (mode_ == Mode::Data) return true;  // part of the slice taken at its end
-    if (mode_ == Mode::None) field_ = lookup_field({str, length});  // a message's own key
+    if (mode_ == Mode::None) {  // a message's own key; its value starts after the ':'
+      field_ = lookup_field({str, length});
+      after_key_ = stream_->Tell();
+    }
     return true;
   }
   bool StartObject() { return start_container(true); }
@@ -138,7 +135,6 @@ class FrameHandler
     // A container as the value of a message field.
     if (field_ == Field::Data) {
       begin_data();
-      data_start_ = stream_->Tell();  // at the '{' or '[': the reader takes it after this event
       enter(Mode::Data, envelope_depth_);
       return true;
     }
@@ -158,7 +154,7 @@ class FrameHandler
     if (mode_ != Mode::None) {
       if (depth == mode_end_depth_ + 1) {  // the value that opened this mode is complete
         if (mode_ == Mode::NotObject) return fail(CodecError::NotAnObject);
-        if (mode_ == Mode::Data) take_data_slice();
+        if (mode_ == Mode::Data) take_data_slice(nullptr);
         mode_ = Mode::None;
       }
       return true;
@@ -225,28 +221,24 @@ class FrameHandler
     seen_ |= bit(Field::Data);
   }
 
-  // The object or array "data" that began at data_start_ ends at the '}' or
-  // ']' the reader is at: copy it as written. From the original frame when
-  // parsing a masked copy (same offsets), so wide numbers keep their digits.
-  void take_data_slice() {
+  // "data" has just been read whole: copy it as written, from the ':' after
+  // its key (skipped, with whitespace) to its end. An object or array ends
+  // at the '}' or ']' the reader is still at; a string or literal has been
+  // consumed; a number is as long as its text (in a masked copy the reader
+  // saw "0" and padding). From the original frame when parsing a masked
+  // copy (same offsets), so wide numbers keep their digits.
+  void take_data_slice(const Scalar* scalar) {
     const std::string_view frame =
         original_.data() != nullptr ? original_ : std::string_view(stream_->begin_, stream_->size_);
-    message().data.assign(frame.substr(data_start_, stream_->Tell() + 1 - data_start_));
-  }
-
-  bool write_data_scalar(const Scalar& value) {
-    switch (value.kind) {
-      case Scalar::Null:
-        return data_writer_.Null();
-      case Scalar::Bool:
-        return data_writer_.Bool(value.boolean);
-      case Scalar::Number:
-        data_writer_.raw(value.text, rapidjson::kNumberType);
-        return true;
-      case Scalar::String:
-        return data_writer_.string(value.text);
+    size_t start = after_key_;
+    while (start < frame.size() && (frame[start] == ':' || is_json_whitespace(frame[start]))) ++start;
+    size_t end = stream_->Tell();
+    if (scalar == nullptr) {
+      end += 1;
+    } else if (scalar->kind == Scalar::Number) {
+      end = start + scalar->text.size();
     }
-    return false;
+    message().data.assign(frame.substr(start, end - start));
   }
 
   void assign_field(const Scalar& value) {
@@ -254,10 +246,7 @@ class FrameHandler
     if (f == Field::Unknown) return;
     if (f == Field::Data) {  // any scalar, null included, is a present payload
       begin_data();
-      data_stream_.begin(message().data);
-      data_writer_.Reset(data_stream_);
-      write_data_scalar(value);
-      data_stream_.finish();
+      take_data_slice(&value);
       return;
     }
     if (value.kind == Scalar::Null) return;  // null means absent
@@ -396,7 +385,7 @@ class FrameHandler
   size_t batch_elements_ = 0;
   Mode mode_ = Mode::None;
   unsigned mode_end_depth_ = 0;  // depth_ returns here when the mode's value ends
-  size_t data_start_ = 0;        // offset of the '{' or '[' opening an object or array "data"
+  size_t after_key_ = 0;         // offset just past the latest message-level key
 
   // Per message.
   Field field_ = Field::Unknown;  // the key whose value comes next
@@ -404,9 +393,6 @@ class FrameHandler
   FieldSet rejected_ = 0;         // fields whose value had the wrong type
   std::string type_name_;
   std::string new_token_;  // TokenRefresh's "newToken", moved into Message::token
-
-  StringAppendStream data_stream_;
-  AppendWriter data_writer_;
 };
 
 }  // namespace
@@ -422,16 +408,14 @@ CodecError decode_frame(std::string_view frame, const CodecLimits& limits,
       error = CodecError::TooLarge;
       detail = too_large_detail(frame.size(), limits.max_frame_bytes);
     } else {
-      InlineArena<512> writer_arena;
-      FrameHandler handler(limits, out, issues, writer_arena.get());
+      FrameHandler handler(limits, out, issues);
       bool number_too_big = false;
       error = parse_json(frame, handler, &detail, &number_too_big, !limits.text_is_utf8);
       std::string masked;
       if (number_too_big && mask_wide_numbers(frame, masked)) {
         out.erase(out.begin() + static_cast<std::ptrdiff_t>(out_before), out.end());
         issues.erase(issues.begin() + static_cast<std::ptrdiff_t>(issues_before), issues.end());
-        InlineArena<512> retry_arena;
-        FrameHandler retry(limits, out, issues, retry_arena.get());
+        FrameHandler retry(limits, out, issues);
         retry.read_numbers_from(frame);
         error = parse_json(masked, retry, &detail, nullptr, !limits.text_is_utf8);
       }

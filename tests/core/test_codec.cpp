@@ -162,7 +162,7 @@ TEST_CASE("decoding accepts the forward-compatible spellings", "[core][codec]") 
   }
 }
 
-TEST_CASE("object and array data come back exactly as written", "[core][codec]") {
+TEST_CASE("data comes back exactly as written", "[core][codec]") {
   const std::string compact =
       R"({"a":[1,-2.50,1E+2,12345678901234567890123,-0,true,false,null],)"
       R"("s":"q\"b\\s\n\t\u0001/é😀","nested":{"empty":{},"list":[[],[{}],""]}})";
@@ -192,9 +192,11 @@ TEST_CASE("object and array data come back exactly as written", "[core][codec]")
     CHECK(d.messages[0].data == "[1, 2]");
     CHECK(d.messages[1].data == R"({"k" : "v"})");
   }
-  SECTION("a scalar string is re-written, never longer") {
-    const Message m = decode_one(R"({"channel":"c","data":"\u00e9\/"})");
-    CHECK(m.data == "\"é/\"");
+  SECTION("scalars too: escapes, numbers and literals stay as written") {
+    CHECK(decode_one(R"({"channel":"c","data":"\u00e9\/"})").data == R"("\u00e9\/")");
+    CHECK(decode_one(R"({"channel":"c","data" :  -1.50E+2 })").data == "-1.50E+2");
+    CHECK(decode_one(R"({"channel":"c","data":null})").data == "null");
+    CHECK(decode_one(R"({"data":true,"channel":"c"})").data == "true");
   }
 }
 
