@@ -21,6 +21,7 @@
 #include "transport/detail/close_reason.h"
 #include "transport/detail/drain_watch.h"
 #include "transport/detail/event_loop_access.h"
+#include "transport/detail/server_sockets.h"
 #include "transport/detail/tls_contexts.h"
 #include "transport/detail/ws_config.h"
 
@@ -39,38 +40,9 @@ constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 // stays full; 4 MiB take about 10 ms at 3 Gbit/s.
 constexpr auto kDrainCheckInterval = std::chrono::milliseconds(10);
 
-template <typename ConnectionPtr>
-void drop_socket(const ConnectionPtr& connection) {
-  asio::error_code ignored;
-  connection->get_raw_socket().close(ignored);
-}
-
-template <typename ConnectionPtr>
-std::string remote_address_of(const ConnectionPtr& connection) {
-  asio::error_code ec;
-  asio::ip::address address = connection->get_raw_socket().remote_endpoint(ec).address();
-  if (ec) return {};
-  // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d; report a.b.c.d.
-  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
-    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
-  }
-  return address.to_string();
-}
-
-bool resolve_host(asio::io_context& io, const std::string& host, asio::ip::address& address,
-                  std::string& error) {
-  asio::error_code ec;
-  address = asio::ip::make_address(host, ec);
-  if (!ec) return true;
-  asio::ip::tcp::resolver resolver(io);
-  const auto results = resolver.resolve(host, "", ec);  // blocking, but only for names
-  if (ec || results.empty()) {
-    error = "cannot resolve host \"" + host + "\": " + (ec ? ec.message() : "no address");
-    return false;
-  }
-  address = results.begin()->endpoint().address();
-  return true;
-}
+using detail::drop_socket;
+using detail::remote_address_of;
+using detail::resolve_host;
 
 }  // namespace
 
