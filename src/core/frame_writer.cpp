@@ -40,10 +40,20 @@ bool FrameWriter::pop_frame(std::string& out) {
   // Hand out the frame and keep the caller's old buffer for reuse.
   out.swap(done_.front());
   done_.front().clear();
-  spare_.push_back(std::move(done_.front()));
+  // Recycle small buffers only: an idle connection must not keep a resend
+  // burst's megabyte frames. Large ones are freed here.
+  if (done_.front().capacity() <= kRecycledBufferBytes) spare_.push_back(std::move(done_.front()));
   done_.pop_front();
-  if (spare_.size() > 4) spare_.pop_front();
+  if (spare_.size() > kRecycledBuffers) spare_.pop_front();
+  if (scratch_.capacity() > kRecycledBufferBytes) std::string().swap(scratch_);
   return true;
+}
+
+size_t FrameWriter::retained_bytes() const {
+  size_t bytes = scratch_.capacity() + open_frame_.capacity();
+  for (const std::string& frame : done_) bytes += frame.capacity();
+  for (const std::string& buffer : spare_) bytes += buffer.capacity();
+  return bytes;
 }
 
 }  // namespace tether::core

@@ -38,8 +38,15 @@ class FrameWriter {
   // Takes the next complete frame. Returns false when nothing is pending.
   bool pop_frame(std::string& out);
   bool has_pending() const { return !done_.empty() || open_count_ > 0; }
+  // Heap bytes the writer holds (buffer capacities), pending frames included.
+  size_t retained_bytes() const;
 
  private:
+  // Buffers kept for reuse, so that steady traffic allocates nothing: at
+  // most this many, each at most this large.
+  static constexpr size_t kRecycledBuffers = 4;
+  static constexpr size_t kRecycledBufferBytes = 16 * 1024;
+
   void close_open_frame();
 
   size_t max_frame_bytes_;
@@ -48,7 +55,7 @@ class FrameWriter {
   std::string open_frame_;     // frame being filled
   size_t open_count_ = 0;      // messages in open_frame_
   RingQueue<std::string> done_;
-  RingQueue<std::string> spare_;  // recycled buffers, so steady state does not allocate
+  RingQueue<std::string> spare_;  // recycled buffers (see kRecycledBuffers)
 };
 
 }  // namespace tether::core

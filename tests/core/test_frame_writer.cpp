@@ -78,3 +78,29 @@ TEST_CASE("frame writer: every batch fits the byte limit", "[core][frame_writer]
     CHECK(frames[1].front() == '{');
   }
 }
+
+TEST_CASE("frame writer: a burst's large buffers are not kept once it has gone out", "[core][frame_writer]") {
+  FrameWriter writer(1 << 20);
+  std::string small;
+  encode_channel_message("c", "1", 1700000000000, 0, 0, small);
+  const std::string big = std::string(R"({"channel":"c","data":")") + std::string(200 * 1024, 'x') + "\"}";
+
+  std::string out;  // the caller's reused buffer, as the runtimes keep one
+  for (int i = 0; i < 5; ++i) {
+    commit(writer, big);
+    REQUIRE(writer.pop_frame(out));
+    CHECK(out.size() == big.size());
+  }
+  // Only the frame just handed out is large; the writer kept none of them.
+  CHECK(writer.retained_bytes() <= 6 * 16 * 1024);
+
+  // Small traffic afterwards: the caller's large buffer leaves too.
+  for (int i = 0; i < 10; ++i) {
+    commit(writer, small);
+    REQUIRE(writer.pop_frame(out));
+    CHECK(out == small);
+  }
+  CHECK_FALSE(writer.has_pending());
+  CHECK(writer.retained_bytes() <= 6 * 16 * 1024);  // a few small recycled buffers at most
+  CHECK(out.capacity() < big.size());
+}
