@@ -215,7 +215,11 @@ bool storm_phase(transport::EventLoop& loop, Fleet& fleet, ServerProcess& server
     return false;
   }
   const int64_t listening = loop.now_ms();
+  // What happened during the outage is not looked at: from here on, each
+  // scan (every 10 ms) sees what happened since the previous one.
+  for (size_t i = 0; i < fleet.size(); ++i) marks[i] = fleet[i].events().size();
   std::vector<int64_t> arrival(fleet.size(), -1);
+  std::vector<int64_t> first_attempt(fleet.size(), -1);  // first Connecting after the restart
   size_t arrived = 0, resumed = 0;
   auto scan = [&] {
     for (size_t i = 0; i < fleet.size(); ++i) {
@@ -223,7 +227,9 @@ bool storm_phase(transport::EventLoop& loop, Fleet& fleet, ServerProcess& server
       const auto& events = fleet[i].events();
       for (; marks[i] < events.size(); ++marks[i]) {
         const ClientEvent& e = events[marks[i]];
-        if (e.kind != ClientEvent::Kind::StateChanged || e.state != ClientState::Ready) continue;
+        if (e.kind != ClientEvent::Kind::StateChanged) continue;
+        if (e.state == ClientState::Connecting && first_attempt[i] < 0) first_attempt[i] = loop.now_ms() - listening;
+        if (e.state != ClientState::Ready) continue;
         arrival[i] = loop.now_ms() - listening;
         ++arrived;
         resumed += e.resumed ? 1 : 0;
@@ -247,15 +253,21 @@ bool storm_phase(transport::EventLoop& loop, Fleet& fleet, ServerProcess& server
               " arrived=%zu resumed=%zu attempts=%zu gave_up=%zu\n",
               fleet.size(), o.outage_ms, all ? last : -1, arrived, resumed, fleet.attempts() - attempts_before,
               fleet.gave_up());
+  // Per 100 ms after the restart: READY arrivals, and first attempts (a
+  // gap between the two is the server; attempts that come late, the backoff).
   std::vector<size_t> buckets(static_cast<size_t>(last / 100) + 1, 0);
-  for (int64_t a : arrival) {
-    if (a >= 0) ++buckets[static_cast<size_t>(a / 100)];
+  std::vector<size_t> attempt_buckets(buckets.size(), 0);
+  for (size_t i = 0; i < fleet.size(); ++i) {
+    if (arrival[i] >= 0) ++buckets[static_cast<size_t>(arrival[i] / 100)];
+    if (first_attempt[i] >= 0 && first_attempt[i] <= last) ++attempt_buckets[static_cast<size_t>(first_attempt[i] / 100)];
   }
   std::printf("storm_closes:");
   for (const auto& [why, n] : failures) std::printf(" %s=%zu", why.c_str(), n);
   std::printf("\n");
   std::printf("storm_arrivals_per_100ms:");
   for (size_t b : buckets) std::printf(" %zu", b);
+  std::printf("\nstorm_first_attempts_per_100ms:");
+  for (size_t b : attempt_buckets) std::printf(" %zu", b);
   std::printf("\n");
   if (!all || resumed != fleet.size()) {
     std::fprintf(stderr, "tether-load: %zu of %zu clients came back, %zu resumed\n", arrived, fleet.size(), resumed);
