@@ -1,8 +1,7 @@
 #pragma once
-// RapidJSON output plumbing shared by the codec's encoder and decoder (which
-// re-serializes each message's opaque "data"), and the one check every
-// parser in src/core needs (codec, JWT claims, session snapshots). Internal
-// to src/core.
+// RapidJSON output plumbing for the codec's encoder and the validators, and
+// the one check every parser in src/core needs (codec, JWT claims, session
+// snapshots). Internal to src/core.
 #include <rapidjson/allocators.h>
 #include <rapidjson/encodings.h>
 #include <rapidjson/writer.h>
