@@ -76,7 +76,8 @@ TEST_CASE("proxy restart: SIGTERM with --state-file mid-traffic loses and repeat
   const bool restarted = rig.server().restart();
   INFO(rig.server().error());
   REQUIRE(restarted);
-  REQUIRE(rig.server().log_contains("state loaded"));
+  // Logged on stderr before the startup line on stdout; read by another thread, so wait for it.
+  REQUIRE(rig.server().wait_for_log("state loaded", kSetupDeadlineMs));
 
   const bool finished = exchange.run_until([&] { return exchange.complete(); }, kRunDeadlineMs);
   exchange.send_fence();
