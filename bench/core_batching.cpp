@@ -39,14 +39,15 @@ Result run(size_t messages, size_t per_turn, size_t payload_bytes) {
 
   Result result;
   std::string frame;
+  tether::core::FrameKind text_only_kind = tether::core::FrameKind::Text;  // JSON only here
   TimeMs now = 1;
   auto exchange = [&] {
-    while (client.poll_transmit(frame)) {
+    while (client.poll_transmit(frame, text_only_kind)) {
       ++result.frames;
       result.bytes += frame.size();
       server.handle_text(frame, now);
     }
-    while (server.poll_transmit(frame, now)) {
+    while (server.poll_transmit(frame, text_only_kind, now)) {
       ++result.frames;
       result.bytes += frame.size();
       client.handle_text(frame, now);

@@ -105,6 +105,8 @@ typedef enum tether_result {
                                            or containing NUL */
   TETHER_ERROR_OUT_OF_MEMORY = -10,     /* an allocation failed; nothing changed */
   TETHER_ERROR_INTERNAL = -11,          /* a bug in Tether; last_error has detail */
+  TETHER_ERROR_UNSUPPORTED = -12,       /* a binary payload, and the server's connection does
+                                           not take binary (an older server) */
   TETHER_RESULT_FORCE_32 = 0x7fffffff
 } tether_result;
 
@@ -182,6 +184,8 @@ typedef enum tether_send_outcome {
   TETHER_OUTCOME_TOO_LARGE = 6,          /* larger than the server accepts in one frame (its
                                             advertised limit, or a frame it closed with
                                             1009); queued before that was known; never resent */
+  TETHER_OUTCOME_UNSUPPORTED = 7,        /* a binary payload queued while offline, and the
+                                            server it reached does not take binary */
   TETHER_OUTCOME_FORCE_32 = 0x7fffffff
 } tether_send_outcome;
 
@@ -231,6 +235,9 @@ typedef enum tether_jitter {
 #define TETHER_EVENT_FLAG_RELIABLE 1u /* MESSAGE: sent reliably (delivered exactly once) */
 #define TETHER_EVENT_FLAG_RESUMED 2u  /* STATE_CHANGED to READY, AUTH_OK: the server kept the
                                          session, so no message was lost or repeated */
+#define TETHER_EVENT_FLAG_BINARY 4u   /* MESSAGE: `data` is data_len bytes of a binary payload
+                                         (tether_client_send_bytes), not JSON text; it may
+                                         hold NUL bytes (a NUL still follows the last one) */
 
 /* ---- Configuration ---------------------------------------------------------
  * Always start from tether_config_init(), which sets struct_size and every
@@ -425,6 +432,24 @@ TETHER_API int32_t tether_client_set_token(tether_client* client, const char* to
 TETHER_API int32_t tether_client_send(tether_client* client, const char* channel, const char* json,
                                       size_t json_len, uint32_t flags, uint64_t* out_message_id);
 
+/* Publishes `data_len` bytes of a binary payload (protobuf, FlatBuffers, any
+ * format of the game's) on `channel`: as tether_client_send() in every
+ * respect (queueing, TETHER_SEND_RELIABLE, ordering, permissions, results),
+ * except that the bytes are not checked or parsed by anyone: they travel in
+ * binary WebSocket frames, are never base64-encoded, and arrive as a MESSAGE
+ * event with TETHER_EVENT_FLAG_BINARY. `data` may be NULL when data_len is 0.
+ * A server older than binary payloads (docs/PROTOCOL.md 5.1) cannot take
+ * them: while connected to one this returns UNSUPPORTED; a message queued
+ * offline that then reaches one resolves as SEND_FAILED/UNSUPPORTED if
+ * reliable, else it is dropped with an ERROR event (code
+ * "binary_unsupported"). Subscribers whose connections did not negotiate
+ * binary do not get it; the server tells them with an ERROR event.
+ * Returns: TETHER_OK and *out_message_id as tether_client_send().
+ * Errors: as tether_client_send(), without INVALID_PAYLOAD, plus UNSUPPORTED.
+ * Thread safety: any thread, concurrently. */
+TETHER_API int32_t tether_client_send_bytes(tether_client* client, const char* channel, const void* data,
+                                            size_t data_len, uint32_t flags, uint64_t* out_message_id);
+
 /* Subscribes to `channel` (NUL-terminated UTF-8). The server confirms with a
  * SUBSCRIBED event or refuses with PERMISSION_DENIED. Subscriptions survive
  * reconnects; calls made while offline are sent after authentication.
@@ -469,7 +494,7 @@ typedef struct tether_event {
   uint32_t log_level;       /*  72: tether_log_level (LOG) */
   uint32_t reserved0;       /*  76: zero */
   const char* channel;      /*  80 */
-  const char* data;         /*  88: MESSAGE: the JSON payload */
+  const char* data;         /*  88: MESSAGE: the JSON payload, or bytes (FLAG_BINARY) */
   const char* code;         /*  96: machine-readable code, e.g. "tls_verify_failed" */
   const char* reason;       /* 104: human-readable detail, close reason, or the log line */
   const char* action;       /* 112: PERMISSION_DENIED: "publish" or "subscribe" */

@@ -31,6 +31,7 @@ const char* tether_result_string(int32_t result) {
     case TETHER_ERROR_INVALID_CHANNEL: return "invalid channel";
     case TETHER_ERROR_OUT_OF_MEMORY: return "out of memory";
     case TETHER_ERROR_INTERNAL: return "internal error";
+    case TETHER_ERROR_UNSUPPORTED: return "unsupported";
     default: return "unknown result";
   }
 }

@@ -44,6 +44,22 @@ int32_t tether_client_send(tether_client* client, const char* channel, const cha
   });
 }
 
+int32_t tether_client_send_bytes(tether_client* client, const char* channel, const void* data, size_t data_len,
+                                 uint32_t flags, uint64_t* out_message_id) {
+  if (out_message_id != nullptr) *out_message_id = 0;
+  return call_with_client(client, [&](ClientHandle& c) -> int32_t {
+    if (channel == nullptr) return c.fail(TETHER_ERROR_INVALID_ARGUMENT, "send_bytes: channel is NULL");
+    if (data == nullptr && data_len != 0) {
+      return c.fail(TETHER_ERROR_INVALID_ARGUMENT, "send_bytes: data is NULL with data_len > 0");
+    }
+    if ((flags & ~TETHER_SEND_RELIABLE) != 0) return c.fail(TETHER_ERROR_INVALID_ARGUMENT, "send_bytes: unknown flags");
+    const bool reliable = (flags & TETHER_SEND_RELIABLE) != 0;
+    const std::string_view bytes = data_len == 0 ? std::string_view() : std::string_view(static_cast<const char*>(data), data_len);
+    const auto status = c.engine().send(channel, bytes, reliable, out_message_id, tether::core::PayloadKind::Binary);
+    return refusal(c, status, "send_bytes");
+  });
+}
+
 int32_t tether_client_subscribe(tether_client* client, const char* channel) {
   return subscription(client, channel, true);
 }

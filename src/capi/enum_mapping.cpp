@@ -63,6 +63,7 @@ uint32_t to_c(SendOutcome outcome) {
     case SendOutcome::PermissionDenied: return TETHER_OUTCOME_PERMISSION_DENIED;
     case SendOutcome::Overflow: return TETHER_OUTCOME_OVERFLOW;
     case SendOutcome::TooLarge: return TETHER_OUTCOME_TOO_LARGE;
+    case SendOutcome::Unsupported: return TETHER_OUTCOME_UNSUPPORTED;
   }
   return TETHER_OUTCOME_CLOSED;
 }
@@ -85,6 +86,7 @@ int32_t to_c(SendStatus status) {
     case SendStatus::TooLarge: return TETHER_ERROR_PAYLOAD_TOO_LARGE;
     case SendStatus::InvalidChannel: return TETHER_ERROR_INVALID_CHANNEL;
     case SendStatus::WrongState: return TETHER_ERROR_WRONG_STATE;
+    case SendStatus::Unsupported: return TETHER_ERROR_UNSUPPORTED;
   }
   return TETHER_ERROR_INTERNAL;
 }

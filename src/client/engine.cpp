@@ -94,14 +94,15 @@ class Engine::Impl {
     request_flush();
   }
 
-  SendStatus send(std::string_view channel, std::string_view json, bool reliable, uint64_t* message_id) {
+  SendStatus send(std::string_view channel, std::string_view data, bool reliable, uint64_t* message_id,
+                  core::PayloadKind payload) {
     const uint64_t id = reliable ? next_message_id_.fetch_add(1) + 1 : 0;
     SendStatus status;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       const size_t index = router_.pick(channel, slots_);
       PoolSlot& slot = *slots_[index];
-      status = slot.session.send(channel, json, reliable, id, loop_.now_ms());
+      status = slot.session.send(channel, data, reliable, id, loop_.now_ms(), payload);
       if (status == SendStatus::Ok) ++slot.routed;
       if (status == SendStatus::Ok && reliable) router_.on_queued(channel, index, id);
     }
@@ -265,7 +266,8 @@ class Engine::Impl {
         close_transport(slot, action.code, action.reason);
       }
     }
-    while (slot.session.poll_transmit(frame_)) transmit(slot, frame_);
+    core::FrameKind kind = core::FrameKind::Text;
+    while (slot.session.poll_transmit(frame_, kind)) transmit(slot, frame_, kind);
     ClientEvent event;
     while (slot.session.poll_event(event)) {
       if (event.kind == ClientEvent::Kind::Acked || event.kind == ClientEvent::Kind::SendFailed) {
@@ -294,7 +296,12 @@ class Engine::Impl {
     const uint32_t index = slot.index;
     transport::ClientHandlers handlers;
     handlers.on_open = [this, index](ConnectionId id) { on_open(index, id); };
-    handlers.on_text = [this, index](ConnectionId id, std::string_view text) { on_text(index, id, text); };
+    handlers.on_text = [this, index](ConnectionId id, std::string_view text) {
+      on_frame(index, id, text, core::FrameKind::Text);
+    };
+    handlers.on_binary = [this, index](ConnectionId id, std::string_view bytes) {
+      on_frame(index, id, bytes, core::FrameKind::Binary);
+    };
     handlers.on_closed = [this, index](ConnectionId id, const transport::CloseInfo& info) {
       on_closed(index, id, info);
     };
@@ -311,7 +318,7 @@ class Engine::Impl {
     slot.sim_inbound.clear();
   }
 
-  void transmit(PoolSlot& slot, std::string& frame) {
+  void transmit(PoolSlot& slot, std::string& frame, core::FrameKind kind) {
     if (slot.connection == kNoConnection) return;
     const NetworkSimulation& sim = config_.simulation;
     if (sim.drop_rate > 0 && sim_rng_.next_unit() < sim.drop_rate) {
@@ -319,19 +326,21 @@ class Engine::Impl {
       return;
     }
     if (sim.latency_ms > 0 || !slot.sim_outbound.empty()) {
-      slot.sim_outbound.push_back({loop_.now_ms() + sim.latency_ms, std::move(frame)});
+      slot.sim_outbound.push_back({loop_.now_ms() + sim.latency_ms, std::move(frame), kind});
       arm_sim_timer(slot);
       return;
     }
-    send_frame(slot, frame);
+    send_frame(slot, frame, kind);
   }
 
   // A frame the transport refuses (e.g. text that is not UTF-8) must not
   // vanish: the session would wait for an ack that cannot come. Report it
   // and fail the connection, so the session reconnects and resends.
-  void send_frame(PoolSlot& slot, const std::string& frame) {
+  void send_frame(PoolSlot& slot, const std::string& frame, core::FrameKind kind) {
     if (slot.connection == kNoConnection || slot.connection == slot.refused_connection) return;
-    if (ws_->send_text(slot.connection, frame, &refusal_) || refusal_.empty()) return;
+    const bool sent = kind == core::FrameKind::Binary ? ws_->send_binary(slot.connection, frame, &refusal_)
+                                                      : ws_->send_text(slot.connection, frame, &refusal_);
+    if (sent || refusal_.empty()) return;
     slot.refused_connection = slot.connection;
     ClientEvent error;
     error.kind = ClientEvent::Kind::Error;
@@ -350,7 +359,7 @@ class Engine::Impl {
     drive(slot);
   }
 
-  void on_text(uint32_t index, ConnectionId id, std::string_view text) {
+  void on_frame(uint32_t index, ConnectionId id, std::string_view frame, core::FrameKind kind) {
     std::lock_guard<std::mutex> lock(mutex_);
     PoolSlot& slot = *slots_[index];
     if (id != slot.connection) return;
@@ -360,12 +369,20 @@ class Engine::Impl {
       return;
     }
     if (sim.latency_ms > 0 || !slot.sim_inbound.empty()) {
-      slot.sim_inbound.push_back({loop_.now_ms() + sim.latency_ms, std::string(text)});
+      slot.sim_inbound.push_back({loop_.now_ms() + sim.latency_ms, std::string(frame), kind});
       arm_sim_timer(slot);
       return;
     }
-    slot.session.handle_text(text, loop_.now_ms());
+    receive(slot, frame, kind, loop_.now_ms());
     drive(slot);
+  }
+
+  static void receive(PoolSlot& slot, std::string_view frame, core::FrameKind kind, TimeMs now) {
+    if (kind == core::FrameKind::Binary) {
+      slot.session.handle_binary(frame, now);
+    } else {
+      slot.session.handle_text(frame, now);
+    }
   }
 
   void on_closed(uint32_t index, ConnectionId id, const transport::CloseInfo& info) {
@@ -433,12 +450,12 @@ class Engine::Impl {
   void release_delayed(PoolSlot& slot) {
     const TimeMs now = loop_.now_ms();
     while (!slot.sim_outbound.empty() && slot.sim_outbound.front().due <= now) {
-      send_frame(slot, slot.sim_outbound.front().frame);
+      send_frame(slot, slot.sim_outbound.front().frame, slot.sim_outbound.front().kind);
       slot.sim_outbound.pop_front();
     }
     bool delivered = false;
     while (!slot.sim_inbound.empty() && slot.sim_inbound.front().due <= now) {
-      slot.session.handle_text(slot.sim_inbound.front().frame, now);
+      receive(slot, slot.sim_inbound.front().frame, slot.sim_inbound.front().kind, now);
       slot.sim_inbound.pop_front();
       delivered = true;
     }
@@ -547,8 +564,9 @@ void Engine::close() { impl_->close(); }
 void Engine::reconnect_now() { impl_->for_each_session(&ClientSession::reconnect_now); }
 void Engine::set_token(std::string token) { impl_->set_token(std::move(token)); }
 
-SendStatus Engine::send(std::string_view channel, std::string_view json, bool reliable, uint64_t* message_id) {
-  return impl_->send(channel, json, reliable, message_id);
+SendStatus Engine::send(std::string_view channel, std::string_view data, bool reliable, uint64_t* message_id,
+                        core::PayloadKind payload) {
+  return impl_->send(channel, data, reliable, message_id, payload);
 }
 SendStatus Engine::subscribe(std::string_view channel) { return impl_->subscription(channel, true); }
 SendStatus Engine::unsubscribe(std::string_view channel) { return impl_->subscription(channel, false); }

@@ -31,9 +31,10 @@ class Engine {
   void set_token(std::string token);
 
   // `message_id` receives the id reported in Acked/SendFailed (reliable) or
-  // 0 (unreliable). The payload is copied before returning.
-  core::SendStatus send(std::string_view channel, std::string_view json, bool reliable,
-                        uint64_t* message_id);
+  // 0 (unreliable). The payload (JSON text, or bytes for Binary) is copied
+  // before returning.
+  core::SendStatus send(std::string_view channel, std::string_view data, bool reliable, uint64_t* message_id,
+                        core::PayloadKind payload = core::PayloadKind::Json);
   core::SendStatus subscribe(std::string_view channel);
   core::SendStatus unsubscribe(std::string_view channel);
 

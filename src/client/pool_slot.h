@@ -24,6 +24,7 @@ struct PoolSlot {
   struct Delayed {
     core::TimeMs due;
     std::string frame;
+    core::FrameKind kind = core::FrameKind::Text;
   };
 
   PoolSlot(uint32_t slot_index, std::string slot_url, core::ClientConfig config, uint64_t seed)

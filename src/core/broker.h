@@ -6,13 +6,16 @@
 #include <string>
 #include <string_view>
 
+#include "core/message.h"
+
 namespace tether::core {
 
 // Hands one message to one session of this node. The ServerEndpoint supplies it;
 // it only queues (never calls back into the broker), and ignores sessions it
 // no longer knows.
+// `payload` says what `data` holds: JSON text or opaque bytes, carried as is.
 using DeliverFn = std::function<void(const std::string& session_id, std::string_view channel,
-                                     std::string_view data, bool reliable)>;
+                                     std::string_view data, bool reliable, PayloadKind payload)>;
 
 // Called only on the thread that drives the endpoint. Implementations must not throw.
 class Broker {
@@ -31,7 +34,7 @@ class Broker {
 
   // Fans `data` out to every subscriber of `channel`, calling `deliver` once
   // per local subscriber (synchronously, for a local broker).
-  virtual void publish(const std::string& channel, std::string_view data, bool reliable) = 0;
+  virtual void publish(const std::string& channel, std::string_view data, bool reliable, PayloadKind payload) = 0;
 };
 
 }  // namespace tether::core

@@ -86,6 +86,7 @@ struct ClientEvent {
   CloseInitiator initiator = CloseInitiator::Local;
   bool resumed = false;
   bool reliable = false;
+  PayloadKind payload = PayloadKind::Json;  // Message: `data` is JSON text or opaque bytes
   uint64_t message_id = 0;
   SendOutcome outcome = SendOutcome::Acked;
   int64_t expires_at = 0;  // Unix ms
@@ -110,6 +111,7 @@ enum class SendStatus : uint8_t {
   TooLarge,          // would not fit in one frame
   InvalidChannel,    // empty, over kMaxChannelBytes, not UTF-8, or contains NUL
   WrongState,        // Closed or GaveUp: connect() first
+  Unsupported,       // a binary payload, and the server's connection did not negotiate binary
 };
 
 const char* send_status_name(SendStatus status);
@@ -148,9 +150,14 @@ class ClientSession {
   void reconnect_now(TimeMs now);
   // Queues a channel message; `message_id` is the caller's unique id for a
   // reliable send (reported in Acked/SendFailed), ignored for unreliable ones.
-  // TooLarge if the encoded message exceeds frame_limit().
-  SendStatus send(std::string_view channel, std::string_view json_data, bool reliable,
-                  uint64_t message_id, TimeMs now);
+  // TooLarge if the encoded message exceeds frame_limit(). A Json payload
+  // must be one JSON value; a Binary one is any bytes (empty included), and
+  // goes out in binary frames. While Ready on a connection without binary
+  // that is Unsupported at once; queued while offline, it resolves as
+  // Unsupported (reliable) or is dropped with an Error event (unreliable)
+  // when a server that did not negotiate binary accepts the session.
+  SendStatus send(std::string_view channel, std::string_view data, bool reliable, uint64_t message_id,
+                  TimeMs now, PayloadKind payload = PayloadKind::Json);
   SendStatus subscribe(std::string_view channel, TimeMs now);
   SendStatus unsubscribe(std::string_view channel, TimeMs now);
   // A new token from the host: used for the next auth, presented to the
@@ -171,6 +178,9 @@ class ClientSession {
   // ---- inputs ---------------------------------------------------------
   void handle_open(TimeMs now);
   void handle_text(std::string_view frame, TimeMs now);
+  // A binary frame (docs/PROTOCOL.md 5.1). Without binary negotiated on this
+  // connection it is a protocol error: closed 1003 and reconnected.
+  void handle_binary(std::string_view frame, TimeMs now);
   // The transport connection ended (never called for a connection the
   // session itself asked to close through a Close action). `initiator` is
   // who ended it, as the transport saw; without it the session guesses from
@@ -183,7 +193,8 @@ class ClientSession {
 
   // ---- outputs --------------------------------------------------------
   TimeMs next_timeout() const;
-  bool poll_transmit(std::string& frame);
+  // `kind` says which WebSocket opcode the frame goes out with.
+  bool poll_transmit(std::string& frame, FrameKind& kind);
   bool poll_action(TransportAction& action);
   bool poll_event(ClientEvent& event);
 
@@ -196,6 +207,8 @@ class ClientSession {
   const std::string& session_id() const { return session_id_; }
   uint32_t attempts() const { return backoff_.attempts(); }
   bool permissions_known() const { return permissions_known_; }
+  // The server agreed to binary frames on the current connection.
+  bool binary_negotiated() const { return peer_binary_; }
   const PermissionSet& permissions() const { return permissions_; }
   // The largest frame that may go to the peer: our own limit, lowered to
   // what the peer advertised in auth_success or revealed by closing 1009.
@@ -222,6 +235,8 @@ class ClientSession {
   bool refresh_answer_is_current(TimeMs now);
   // Frame limits (client_session_limits.cpp).
   void learn_peer_limits(const Message& auth_success);
+  void drop_binary_if_unsupported();
+  void handle_frame(std::string_view frame, FrameKind kind, TimeMs now);
   bool learn_from_too_big_close();
   void apply_frame_limits();
   bool fits_in_frame(std::string_view channel, size_t data_bytes) const;
@@ -272,6 +287,7 @@ class ClientSession {
   size_t peer_max_frame_ = 0;      // advertised, or learned from a 1009 close
   bool peer_frame_advertised_ = false;
   size_t peer_max_batch_ = 0;
+  bool peer_binary_ = false;       // auth_success said "binary": true on this connection
   size_t batch_budget_ = 0;        // after a 1009 on a batch: frames of several messages stay below this
   size_t largest_frame_sent_ = 0;  // on the current connection
   bool largest_frame_was_batch_ = false;

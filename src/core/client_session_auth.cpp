@@ -41,9 +41,11 @@ void ClientSession::handle_auth_success(Message&& msg, TimeMs now) {
     deferred_up_to_ = 0;  // the new session numbers from 1
   }
   learn_peer_limits(msg);
+  peer_binary_ = msg.binary;
   sender_.activate(resumed, msg.last_seq);
   // After activate, so what the peer already delivered resolves as Acked.
   apply_frame_limits();
+  drop_binary_if_unsupported();
   auth_deadline_ = kNever;
   heartbeat_.start(now);
   backoff_.on_connected(now);

@@ -67,12 +67,29 @@ void ClientSession::apply_frame_limits() {
   outbox_.writer().set_limits(batch_bytes, peer_max_batch_ == 0 ? own_batch : std::min(own_batch, peer_max_batch_));
   if (limit >= config_.limits.max_frame_bytes) return;  // send() already held everything to this
   const size_t dropped = sender_.discard_if(
-      [this](std::string_view channel, std::string_view data) { return !fits_in_frame(channel, data.size()); },
+      [this](std::string_view channel, std::string_view data, PayloadKind) {
+        return !fits_in_frame(channel, data.size());
+      },
       SendOutcome::TooLarge);
   if (dropped > 0) {
     emit_error("too_large", std::to_string(dropped) +
                                 " unreliable message(s) dropped: larger than the " + std::to_string(limit) +
                                 "-byte frames the server accepts");
+  }
+}
+
+// Binary payloads queued while offline wait for a server that takes them;
+// one that did not negotiate binary never will on this connection, so they
+// resolve now rather than block the queue behind them.
+void ClientSession::drop_binary_if_unsupported() {
+  if (peer_binary_) return;
+  const size_t dropped = sender_.discard_if(
+      [](std::string_view, std::string_view, PayloadKind payload) { return payload == PayloadKind::Binary; },
+      SendOutcome::Unsupported);
+  if (dropped > 0) {
+    emit_error("binary_unsupported", std::to_string(dropped) +
+                                         " unreliable binary message(s) dropped: the server did not "
+                                         "negotiate binary frames");
   }
 }
 

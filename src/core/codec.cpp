@@ -272,7 +272,7 @@ class FrameHandler
                parse_integer(value.text, f == Field::Window ? m.window : m.max_batch);
       case FieldKind::Bool:
         if (value.kind != Scalar::Bool) return false;
-        (f == Field::RequireAck ? m.require_ack : m.resumed) = value.boolean;
+        bool_field(f, m) = value.boolean;
         return true;
       case FieldKind::StringArray:  // a scalar where an array belongs
       case FieldKind::AnyJson:
@@ -292,6 +292,14 @@ class FrameHandler
       case Field::Code: return m.code;
       case Field::Action: return m.action;
       default: return m.token;
+    }
+  }
+
+  static bool& bool_field(Field f, Message& m) {
+    switch (f) {
+      case Field::RequireAck: return m.require_ack;
+      case Field::Binary: return m.binary;
+      default: return m.resumed;
     }
   }
 
@@ -330,6 +338,7 @@ class FrameHandler
       case Field::Action: m.action.clear(); break;
       case Field::MaxFrame: m.max_frame = 0; break;
       case Field::MaxBatch: m.max_batch = 0; break;
+      case Field::Binary: m.binary = false; break;
       case Field::Type:
       case Field::NewToken:
       case Field::Unknown: break;

@@ -94,6 +94,7 @@ void write_fields(AppendWriter& w, const Message& m) {
       write_integer(w, "lastSeq", m.last_seq);
       write_integer(w, "window", m.window);
       write_integer(w, "maxFrame", m.max_frame);
+      write_true(w, "binary", m.binary);
       return;
     case MessageType::AuthSuccess:
       write_string(w, "session", m.session);
@@ -105,6 +106,7 @@ void write_fields(AppendWriter& w, const Message& m) {
       write_integer(w, "window", m.window);
       write_integer(w, "maxFrame", m.max_frame);
       write_integer(w, "maxBatch", m.max_batch);
+      write_true(w, "binary", m.binary);
       return;
     case MessageType::Ping:
     case MessageType::Pong:

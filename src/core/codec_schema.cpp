@@ -27,11 +27,11 @@ FieldSet fields_of(MessageType type) {
              bit(Field::RequireAck) | bit(Field::Base);
     case MessageType::Auth:
       return bit(Field::Token) | bit(Field::Session) | bit(Field::LastSeq) | bit(Field::Window) |
-             bit(Field::MaxFrame);
+             bit(Field::MaxFrame) | bit(Field::Binary);
     case MessageType::AuthSuccess:
       return bit(Field::Permissions) | bit(Field::Session) | bit(Field::Resumed) |
              bit(Field::LastSeq) | bit(Field::ExpiresAt) | bit(Field::UserId) | bit(Field::Window) |
-             bit(Field::MaxFrame) | bit(Field::MaxBatch);
+             bit(Field::MaxFrame) | bit(Field::MaxBatch) | bit(Field::Binary);
     case MessageType::Ping:
     case MessageType::Pong:
       return bit(Field::Timestamp);

@@ -14,7 +14,7 @@ namespace tether::core::codec_detail {
 enum class Field : uint8_t {
   Type, Channel, Data, Timestamp, Id, RequireAck, Base, MessageId, UpTo, Token,
   NewToken, Session, LastSeq, Window, Permissions, Resumed, ExpiresAt, UserId,
-  Reason, Code, Action, MaxFrame, MaxBatch, Unknown,
+  Reason, Code, Action, MaxFrame, MaxBatch, Binary, Unknown,
 };
 enum class FieldKind : uint8_t { String, Uint64, Uint32, Int64, Bool, StringArray, AnyJson };
 
@@ -35,7 +35,7 @@ inline constexpr FieldSpec kFields[] = {
     {"expiresAt", FieldKind::Int64},  {"userId", FieldKind::String},
     {"reason", FieldKind::String},    {"code", FieldKind::String},
     {"action", FieldKind::String},    {"maxFrame", FieldKind::Uint64},
-    {"maxBatch", FieldKind::Uint32},
+    {"maxBatch", FieldKind::Uint32},  {"binary", FieldKind::Bool},
 };
 static_assert(std::size(kFields) == static_cast<size_t>(Field::Unknown));
 

@@ -5,13 +5,19 @@
 namespace tether::core {
 
 void FrameWriter::commit_message() {
-  // Two bytes for the brackets of a batch, one for the separating comma.
-  if (open_count_ > 0 && (open_count_ >= max_batch_ ||
-                          open_frame_.size() + scratch_.size() + 3 > max_frame_bytes_)) {
+  const bool text = scratch_kind_ == FrameKind::Text;
+  // Text: two bytes for the brackets of a batch, one for the separating
+  // comma. Binary records just follow each other.
+  const size_t framing = text ? 3 : 0;
+  if (open_count_ > 0 && (open_count_ >= max_batch_ || open_kind_ != scratch_kind_ ||
+                          open_frame_.size() + scratch_.size() + framing > max_frame_bytes_)) {
     close_open_frame();
   }
   if (open_count_ == 0) {
     open_frame_.assign(scratch_);
+    open_kind_ = scratch_kind_;
+  } else if (!text) {
+    open_frame_.append(scratch_);
   } else {
     if (open_count_ == 1) open_frame_.insert(open_frame_.begin(), '[');
     open_frame_.push_back(',');
@@ -22,27 +28,29 @@ void FrameWriter::commit_message() {
 
 void FrameWriter::close_open_frame() {
   if (open_count_ == 0) return;
-  if (open_count_ > 1) open_frame_.push_back(']');
+  if (open_count_ > 1 && open_kind_ == FrameKind::Text) open_frame_.push_back(']');
   std::string next;
   if (!spare_.empty()) {
     next.swap(spare_.back());
     spare_.pop_back();
     next.clear();
   }
-  done_.push_back(std::move(open_frame_));
+  done_.push_back({std::move(open_frame_), open_kind_});
   open_frame_.swap(next);
   open_count_ = 0;
 }
 
-bool FrameWriter::pop_frame(std::string& out) {
+bool FrameWriter::pop_frame(std::string& out, FrameKind& kind) {
   if (done_.empty()) close_open_frame();
   if (done_.empty()) return false;
   // Hand out the frame and keep the caller's old buffer for reuse.
-  out.swap(done_.front());
-  done_.front().clear();
+  std::string& frame = done_.front().bytes;
+  kind = done_.front().kind;
+  out.swap(frame);
+  frame.clear();
   // Recycle small buffers only: an idle connection must not keep a resend
   // burst's megabyte frames. Large ones are freed here.
-  if (done_.front().capacity() <= kRecycledBufferBytes) spare_.push_back(std::move(done_.front()));
+  if (frame.capacity() <= kRecycledBufferBytes) spare_.push_back(std::move(frame));
   done_.pop_front();
   if (spare_.size() > kRecycledBuffers) spare_.pop_front();
   if (scratch_.capacity() > kRecycledBufferBytes) std::string().swap(scratch_);
@@ -51,7 +59,7 @@ bool FrameWriter::pop_frame(std::string& out) {
 
 size_t FrameWriter::retained_bytes() const {
   size_t bytes = scratch_.capacity() + open_frame_.capacity();
-  for (const std::string& frame : done_) bytes += frame.capacity();
+  for (const DoneFrame& frame : done_) bytes += frame.bytes.capacity();
   for (const std::string& buffer : spare_) bytes += buffer.capacity();
   return bytes;
 }

@@ -42,13 +42,14 @@ void LocalBroker::remove_session(const std::string& session_id) {
   channels_.erase(channels);
 }
 
-void LocalBroker::publish(const std::string& channel, std::string_view data, bool reliable) {
+void LocalBroker::publish(const std::string& channel, std::string_view data, bool reliable,
+                          PayloadKind payload) {
   auto subscribers = subscribers_.find(channel);
   if (subscribers == subscribers_.end() || !deliver_) return;
   // Safe to iterate: deliver never calls back into the broker.
   for (const std::string& session_id : subscribers->second) {
     try {
-      deliver_(session_id, channel, data, reliable);
+      deliver_(session_id, channel, data, reliable, payload);
     } catch (...) {
     }
   }

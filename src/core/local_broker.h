@@ -14,7 +14,7 @@ class LocalBroker final : public Broker {
   void subscribe(const std::string& session_id, const std::string& channel) override;
   void unsubscribe(const std::string& session_id, const std::string& channel) override;
   void remove_session(const std::string& session_id) override;
-  void publish(const std::string& channel, std::string_view data, bool reliable) override;
+  void publish(const std::string& channel, std::string_view data, bool reliable, PayloadKind payload) override;
 
   size_t subscriber_count(const std::string& channel) const;
 

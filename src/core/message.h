@@ -27,6 +27,11 @@ enum class MessageType : uint8_t {
   Error,             // "error"           either direction: a protocol-level complaint
 };
 
+// What a channel message's "data" holds. Json: one JSON value, as text (a
+// text frame). Binary: opaque application bytes (a binary frame's record,
+// docs/PROTOCOL.md section 5.1), on connections that negotiated it.
+enum class PayloadKind : uint8_t { Json, Binary };
+
 // The wire name of `type` ("auth", ...); "message" for Channel.
 std::string_view message_type_name(MessageType type) noexcept;
 
@@ -47,6 +52,7 @@ struct Message {
   uint64_t id = 0;        // "id"
   bool require_ack = false;  // "requireAck"
   uint64_t base = 0;      // "base"
+  PayloadKind payload = PayloadKind::Json;  // Binary only from a binary frame
 
   // Ack: "messageId" acknowledges exactly one id; "upTo" every id <= upTo.
   // PermissionDenied: "messageId" names the denied reliable message, if any.
@@ -59,9 +65,12 @@ struct Message {
   std::string session;     // "session": opaque session id
   uint64_t last_seq = 0;   // "lastSeq": highest contiguous sequence the sender delivered to its app
   uint32_t window = 0;     // "window": how far past lastSeq the sender accepts out-of-order ids
+  // Auth: "binary", the client takes and may send binary frames. AuthSuccess:
+  // "binary", the server agrees, for this connection (section 5.1).
+  bool binary = false;
 
   // AuthSuccess: "permissions", "session", "resumed", "lastSeq", "expiresAt", "userId", "window",
-  // "maxFrame", "maxBatch". TokenRefresh: "permissions" too.
+  // "maxFrame", "maxBatch", "binary". TokenRefresh: "permissions" too.
   std::vector<std::string> permissions;
   // TokenRefresh: "permissions" was present. There an empty list means "no
   // permissions" while an absent one means a v1 server did not say.

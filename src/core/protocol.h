@@ -13,6 +13,7 @@ namespace close_code {
 constexpr uint16_t kNormal = 1000;
 constexpr uint16_t kGoingAway = 1001;
 constexpr uint16_t kAbnormal = 1006;  // no close frame (set by transports, never sent)
+constexpr uint16_t kUnsupportedData = 1003;  // a binary frame where none was negotiated
 constexpr uint16_t kTooBig = 1009;
 constexpr uint16_t kTryAgainLater = 1013;
 constexpr uint16_t kHeartbeatTimeout = 4000;

@@ -28,13 +28,14 @@ const char* send_outcome_name(SendOutcome outcome) {
     case SendOutcome::PermissionDenied: return "permission_denied";
     case SendOutcome::Overflow: return "overflow";
     case SendOutcome::TooLarge: return "too_large";
+    case SendOutcome::Unsupported: return "unsupported";
   }
   return "unknown";
 }
 
 ReliableSender::EnqueueResult ReliableSender::enqueue(uint64_t message_id, std::string_view channel,
                                                       std::string_view data, bool reliable,
-                                                      int64_t timestamp) {
+                                                      int64_t timestamp, PayloadKind payload) {
   const size_t bytes = channel.size() + data.size();
   if (queue_.size() >= config_.queue_max_messages || queued_bytes_ + bytes > config_.queue_max_bytes) {
     return EnqueueResult::QueueFull;
@@ -48,6 +49,7 @@ ReliableSender::EnqueueResult ReliableSender::enqueue(uint64_t message_id, std::
   entry.data.assign(data);
   entry.timestamp = timestamp;
   entry.reliable = reliable;
+  entry.payload = payload;
   queue_.push_back(std::move(entry));
   queued_bytes_ += bytes;
   return EnqueueResult::Ok;
@@ -155,7 +157,7 @@ bool ReliableSender::next_transmit(TimeMs now, TransmitView& out) {
     if (entry == nullptr || entry->resolved || entry->ack_deadline != kNever) continue;
     arm(*entry, now);
     ++retransmissions_;
-    out = {entry->channel, entry->data, entry->timestamp, entry->seq, lowest_unresolved_seq(), true};
+    out = {entry->channel, entry->data, entry->timestamp, entry->seq, lowest_unresolved_seq(), true, entry->payload};
     return true;
   }
   if (queue_.empty()) return false;
@@ -167,7 +169,8 @@ bool ReliableSender::next_transmit(TimeMs now, TransmitView& out) {
     // Keep the strings alive for the view until the next call.
     last_unreliable_ = std::move(head);
     queue_.pop_front();
-    out = {last_unreliable_.channel, last_unreliable_.data, last_unreliable_.timestamp, 0, 0, false};
+    out = {last_unreliable_.channel, last_unreliable_.data, last_unreliable_.timestamp, 0, 0, false,
+           last_unreliable_.payload};
     return true;
   }
   head.seq = next_seq_++;
@@ -177,7 +180,7 @@ bool ReliableSender::next_transmit(TimeMs now, TransmitView& out) {
   ++unresolved_in_flight_;
   Entry& sent = in_flight_.back();
   arm(sent, now);
-  out = {sent.channel, sent.data, sent.timestamp, sent.seq, lowest_unresolved_seq(), false};
+  out = {sent.channel, sent.data, sent.timestamp, sent.seq, lowest_unresolved_seq(), false, sent.payload};
   return true;
 }
 
@@ -271,16 +274,15 @@ void ReliableSender::fail_all(SendOutcome outcome) {
   deadlines_.clear();
 }
 
-size_t ReliableSender::discard_if(
-    const std::function<bool(std::string_view channel, std::string_view data)>& unfit, SendOutcome outcome) {
+size_t ReliableSender::discard_if(const UnfitFn& unfit, SendOutcome outcome) {
   for (Entry& e : in_flight_) {
-    if (!e.resolved && unfit(e.channel, e.data)) resolve(e, outcome);
+    if (!e.resolved && unfit(e.channel, e.data, e.payload)) resolve(e, outcome);
   }
   pop_resolved_front();
   size_t unreliable = 0;
   RingQueue<Entry> kept;
   for (Entry& e : queue_) {
-    if (!unfit(e.channel, e.data)) {
+    if (!unfit(e.channel, e.data, e.payload)) {
       kept.push_back(std::move(e));
       continue;
     }
@@ -299,9 +301,13 @@ ReliableSender::Snapshot ReliableSender::snapshot() const {
   Snapshot out;
   out.next_seq = next_seq_;
   for (const Entry& e : in_flight_) {
-    if (!e.resolved) out.in_flight.push_back({e.message_id, e.channel, e.data, e.timestamp, true, e.seq});
+    if (!e.resolved) {
+      out.in_flight.push_back({e.message_id, e.channel, e.data, e.timestamp, true, e.seq, e.payload});
+    }
   }
-  for (const Entry& e : queue_) out.queued.push_back({e.message_id, e.channel, e.data, e.timestamp, e.reliable, 0});
+  for (const Entry& e : queue_) {
+    out.queued.push_back({e.message_id, e.channel, e.data, e.timestamp, e.reliable, 0, e.payload});
+  }
   return out;
 }
 
@@ -333,13 +339,14 @@ void ReliableSender::restore(const Snapshot& snapshot) {
     e.data = p.data;
     e.timestamp = p.timestamp;
     e.reliable = true;
+    e.payload = p.payload;
     e.seq = p.seq;
     in_flight_bytes_ += bytes_of(e);
     in_flight_.push_back(std::move(e));
     ++unresolved_in_flight_;
   }
   for (const PendingMessage& p : snapshot.queued) {
-    enqueue(p.message_id, p.channel, p.data, p.reliable, p.timestamp);
+    enqueue(p.message_id, p.channel, p.data, p.reliable, p.timestamp, p.payload);
   }
 }
 

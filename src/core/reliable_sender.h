@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/message.h"
 #include "core/ring_queue.h"
 #include "core/time.h"
 
@@ -48,6 +49,7 @@ enum class SendOutcome : uint8_t {
   PermissionDenied,  // the peer refused it
   Overflow,          // dropped by the peer-facing buffer (server side: slow consumer)
   TooLarge,          // larger than the peer accepts in one frame; never resent
+  Unsupported,       // a binary payload, and the peer's connection did not negotiate binary
 };
 
 const char* send_outcome_name(SendOutcome outcome);
@@ -66,6 +68,7 @@ struct TransmitView {
   uint64_t seq;   // 0 for unreliable
   uint64_t base;  // lowest unresolved seq, for reliable messages
   bool retransmission;
+  PayloadKind payload;
 };
 
 class ReliableSender {
@@ -76,7 +79,7 @@ class ReliableSender {
   // `message_id` is the caller's id (unique per client), reported back in
   // resolutions; 0 is allowed for unreliable messages.
   EnqueueResult enqueue(uint64_t message_id, std::string_view channel, std::string_view data,
-                        bool reliable, int64_t timestamp);
+                        bool reliable, int64_t timestamp, PayloadKind payload = PayloadKind::Json);
 
   // Connection lifecycle. While not active nothing is transmitted and ack
   // timers are paused: an outage is not the receiver's fault.
@@ -119,11 +122,11 @@ class ReliableSender {
   void fail_all(SendOutcome outcome);
 
   // Resolves with `outcome` every unresolved reliable message, queued or in
-  // flight, for which unfit(channel, data) holds, and discards such queued
-  // unreliable ones. Later messages carry a higher base, so the peer stops
-  // waiting for a resolved sequence. Returns how many unreliable were discarded.
-  size_t discard_if(const std::function<bool(std::string_view channel, std::string_view data)>& unfit,
-                    SendOutcome outcome);
+  // flight, for which unfit(channel, data, payload) holds, and discards such
+  // queued unreliable ones. Later messages carry a higher base, so the peer
+  // stops waiting for a resolved sequence. Returns how many unreliable were discarded.
+  using UnfitFn = std::function<bool(std::string_view channel, std::string_view data, PayloadKind payload)>;
+  size_t discard_if(const UnfitFn& unfit, SendOutcome outcome);
 
   bool poll_resolution(SendResolution& out);
 
@@ -135,6 +138,7 @@ class ReliableSender {
     int64_t timestamp = 0;
     bool reliable = false;
     uint64_t seq = 0;  // 0 while still queued
+    PayloadKind payload = PayloadKind::Json;
   };
   struct Snapshot {
     uint64_t next_seq = 1;
@@ -163,6 +167,7 @@ class ReliableSender {
     std::string data;
     int64_t timestamp = 0;
     bool reliable = false;
+    PayloadKind payload = PayloadKind::Json;
     uint64_t seq = 0;
     uint32_t retries = 0;
     uint32_t backoff_level = 0;  // resends since the peer last made progress

@@ -30,7 +30,7 @@ ServerEndpoint::ServerEndpoint(EndpointConfig config, const TokenAuthority& auth
       table_(std::move(id_source)),
       broker_(broker ? std::move(broker) : std::make_unique<LocalBroker>()) {
   broker_->bind([this](const std::string& session_id, std::string_view channel, std::string_view data,
-                       bool reliable) { deliver(session_id, channel, data, reliable); });
+                       bool reliable, PayloadKind payload) { deliver(session_id, channel, data, reliable, payload); });
 }
 
 ServerEndpoint::ServerEndpoint(EndpointConfig config, const TokenAuthority& authority, uint64_t id_seed,
@@ -40,7 +40,7 @@ ServerEndpoint::ServerEndpoint(EndpointConfig config, const TokenAuthority& auth
       table_(id_seed),
       broker_(broker ? std::move(broker) : std::make_unique<LocalBroker>()) {
   broker_->bind([this](const std::string& session_id, std::string_view channel, std::string_view data,
-                       bool reliable) { deliver(session_id, channel, data, reliable); });
+                       bool reliable, PayloadKind payload) { deliver(session_id, channel, data, reliable, payload); });
 }
 
 ServerEndpoint::~ServerEndpoint() = default;
@@ -59,11 +59,23 @@ void ServerEndpoint::handle_open(ConnectionId id, TimeMs now) {
 }
 
 void ServerEndpoint::handle_text(ConnectionId id, std::string_view text, TimeMs now) {
+  handle_frame(id, text, FrameKind::Text, now);
+}
+
+void ServerEndpoint::handle_binary(ConnectionId id, std::string_view bytes, TimeMs now) {
+  handle_frame(id, bytes, FrameKind::Binary, now);
+}
+
+void ServerEndpoint::handle_frame(ConnectionId id, std::string_view frame, FrameKind kind, TimeMs now) {
   Connection* connection = find(id);
   if (connection == nullptr) return;
   wall_now_ = now + config_.session.wall_clock_offset_ms;
-  if (!admit_input(*connection, text.size())) return;
-  connection->session.handle_text(text, now);
+  if (!admit_input(*connection, frame.size())) return;
+  if (kind == FrameKind::Binary) {
+    connection->session.handle_binary(frame, now);
+  } else {
+    connection->session.handle_text(frame, now);
+  }
   route_events(*connection, now);
   close_replaced_connections();
   mark_dirty(*connection);  // replies, and the idle deadline moved
@@ -115,12 +127,12 @@ bool ServerEndpoint::poll_dirty(ConnectionId& id) {
   return false;
 }
 
-bool ServerEndpoint::poll_transmit(ConnectionId id, std::string& frame, TimeMs now) {
+bool ServerEndpoint::poll_transmit(ConnectionId id, std::string& frame, FrameKind& kind, TimeMs now) {
   Connection* connection = find(id);
   // Taking nothing from a blocked connection's session leaves its
   // deliveries in the session's queue, where they count against its bound.
   if (connection == nullptr || !connection->writable) return false;
-  return connection->session.poll_transmit(frame, now);
+  return connection->session.poll_transmit(frame, kind, now);
 }
 
 bool ServerEndpoint::poll_action(ConnectionId id, TransportAction& action) {
@@ -171,11 +183,12 @@ void ServerEndpoint::route(Connection& connection, ServerEvent& event, TimeMs no
         out.channel = std::move(event.channel);
         out.data = std::move(event.data);
         out.reliable = event.reliable;
+        out.payload = event.payload;
         out.message_id = event.message_id;
         push_event(std::move(out));
       } else {
         // Checked on receipt (permission, size, JSON): straight to fan-out.
-        broker_->publish(event.channel, event.data, event.reliable);
+        broker_->publish(event.channel, event.data, event.reliable, event.payload);
       }
       return;
     case Kind::Subscribed:
@@ -223,29 +236,30 @@ void ServerEndpoint::close_replaced_connections() {
 // ---- delivery -----------------------------------------------------------
 
 bool ServerEndpoint::send_to_session(std::string_view session_id, std::string_view channel, std::string_view data,
-                                     bool reliable, TimeMs now) {
+                                     bool reliable, TimeMs now, PayloadKind payload) {
   wall_now_ = now + config_.session.wall_clock_offset_ms;
-  if (!valid_outgoing(channel, data)) return false;
+  if (!valid_outgoing(channel, data, payload)) return false;
   const SessionPtr session = table_.find(session_id);
-  return session != nullptr && enqueue(session, channel, data, reliable);
+  return session != nullptr && enqueue(session, channel, data, reliable, payload);
 }
 
-bool ServerEndpoint::publish(std::string_view channel, std::string_view data, bool reliable, TimeMs now) {
+bool ServerEndpoint::publish(std::string_view channel, std::string_view data, bool reliable, TimeMs now,
+                             PayloadKind payload) {
   wall_now_ = now + config_.session.wall_clock_offset_ms;
-  if (!valid_outgoing(channel, data)) return false;
-  broker_->publish(std::string(channel), data, reliable);
+  if (!valid_outgoing(channel, data, payload)) return false;
+  broker_->publish(std::string(channel), data, reliable, payload);
   return true;
 }
 
 void ServerEndpoint::deliver(const std::string& session_id, std::string_view channel, std::string_view data,
-                             bool reliable) {
-  if (SessionPtr session = table_.find(session_id)) enqueue(session, channel, data, reliable);
+                             bool reliable, PayloadKind payload) {
+  if (SessionPtr session = table_.find(session_id)) enqueue(session, channel, data, reliable, payload);
   // else forgotten since it subscribed (its removal from the broker is pending)
 }
 
 bool ServerEndpoint::enqueue(const SessionPtr& session, std::string_view channel, std::string_view data,
-                             bool reliable) {
-  if (!session->enqueue(channel, data, reliable, wall_now_)) {
+                             bool reliable, PayloadKind payload) {
+  if (!session->enqueue(channel, data, reliable, wall_now_, payload)) {
     drop_slow_consumer(session, "buffer_full");
     return false;
   }
@@ -253,13 +267,14 @@ bool ServerEndpoint::enqueue(const SessionPtr& session, std::string_view channel
   return true;
 }
 
-// Application input is embedded verbatim in frames: `data` must be valid
-// JSON, and the channel a name a client could subscribe to. The delivery,
-// envelope included, must fit a frame, as a client's publish must.
-bool ServerEndpoint::valid_outgoing(std::string_view channel, std::string_view data) const {
+// Application input is embedded verbatim in frames: Json `data` must be
+// valid JSON (binary is any bytes), and the channel a name a client could
+// subscribe to. The delivery, envelope included, must fit a frame, as a
+// client's publish must.
+bool ServerEndpoint::valid_outgoing(std::string_view channel, std::string_view data, PayloadKind payload) const {
   const CodecLimits& limits = config_.session.limits;
   if (!is_valid_channel(channel) || !fits_fan_out(channel, data.size(), limits.max_frame_bytes)) return false;
-  return validate_json_payload(data, limits) == CodecError::None;
+  return payload == PayloadKind::Binary || validate_json_payload(data, limits) == CodecError::None;
 }
 
 // ---- sessions -----------------------------------------------------------

@@ -62,7 +62,7 @@ struct EndpointEvent {
     // For the application.
     SessionStarted,  // session: a new session authenticated (a resume is Authenticated only)
     SessionEnded,    // session, end: forgotten; its pending messages resolved as failed
-    Publish,         // session, channel, data, reliable, message_id (the client's sequence):
+    Publish,         // session, channel, data, payload, reliable, message_id (the client's sequence):
                      // only with publishes_to_host
     // For the log.
     Authenticated,        // connection, session, resumed
@@ -81,6 +81,7 @@ struct EndpointEvent {
   SessionEnd end = SessionEnd::Expired;
   bool resumed = false;
   bool reliable = false;
+  PayloadKind payload = PayloadKind::Json;
   uint64_t message_id = 0;
   uint64_t suppressed = 0;
   size_t queued = 0;
@@ -107,6 +108,9 @@ class ServerEndpoint {
   // ---- transport events (unknown ids are ignored) ----
   void handle_open(ConnectionId id, TimeMs now);
   void handle_text(ConnectionId id, std::string_view text, TimeMs now);
+  // A binary frame: channel messages with opaque payloads, for a client that
+  // negotiated them (else the connection closes 1003).
+  void handle_binary(ConnectionId id, std::string_view bytes, TimeMs now);
   // The connection is gone; an attached session is parked for resume.
   void handle_closed(ConnectionId id, TimeMs now);
   // The connection's deadline (next_timeout) passed; early calls are harmless.
@@ -121,7 +125,8 @@ class ServerEndpoint {
   // A connection with output or a changed deadline since it was last
   // returned; each comes out once per change. Flush it with the calls below.
   bool poll_dirty(ConnectionId& id);
-  bool poll_transmit(ConnectionId id, std::string& frame, TimeMs now);
+  // `kind`: send the frame as a text or a binary WebSocket message.
+  bool poll_transmit(ConnectionId id, std::string& frame, FrameKind& kind, TimeMs now);
   bool poll_action(ConnectionId id, TransportAction& action);
   TimeMs next_timeout(ConnectionId id) const;
   bool poll_event(EndpointEvent& event);
@@ -132,15 +137,19 @@ class ServerEndpoint {
   TimeMs next_expiry() const { return table_.next_timeout(); }
 
   // Queues an application message for one session, connected or parked.
-  // False for an unknown session, an invalid channel or data, or a
+  // False for an unknown session, an invalid channel or data (a Json
+  // payload must be one JSON value; a Binary one is any bytes), or a
   // delivery that could not fit a frame; a full buffer drops the session
-  // as a slow consumer (4008) and also returns false.
+  // as a slow consumer (4008) and also returns false. A binary payload for
+  // a client that did not negotiate binary is dropped on the way to it, and
+  // the client gets an error "binary_unsupported".
   bool send_to_session(std::string_view session_id, std::string_view channel, std::string_view data,
-                       bool reliable, TimeMs now);
+                       bool reliable, TimeMs now, PayloadKind payload = PayloadKind::Json);
   // Fan-out to every subscriber. False for an invalid channel or data, or a
   // delivery that could not fit a frame. A client's publish under
   // publishes_to_host comes here unchanged (it was checked on receipt).
-  bool publish(std::string_view channel, std::string_view data, bool reliable, TimeMs now);
+  bool publish(std::string_view channel, std::string_view data, bool reliable, TimeMs now,
+               PayloadKind payload = PayloadKind::Json);
 
   // Closes every connection with `code`; sessions stay (a restart saves them).
   void close_all(uint16_t code, std::string_view reason);
@@ -165,9 +174,12 @@ class ServerEndpoint {
   void route_events(Connection& connection, TimeMs now);
   void route(Connection& connection, ServerEvent& event, TimeMs now);
   void close_replaced_connections();
-  void deliver(const std::string& session_id, std::string_view channel, std::string_view data, bool reliable);
-  bool enqueue(const SessionPtr& session, std::string_view channel, std::string_view data, bool reliable);
-  bool valid_outgoing(std::string_view channel, std::string_view data) const;
+  void handle_frame(ConnectionId id, std::string_view frame, FrameKind kind, TimeMs now);
+  void deliver(const std::string& session_id, std::string_view channel, std::string_view data, bool reliable,
+               PayloadKind payload);
+  bool enqueue(const SessionPtr& session, std::string_view channel, std::string_view data, bool reliable,
+               PayloadKind payload);
+  bool valid_outgoing(std::string_view channel, std::string_view data, PayloadKind payload) const;
   void push_event(EndpointEvent&& event) { events_.push(std::move(event)); }
   // server_endpoint_limits.cpp: slow consumers and clients that stop reading.
   bool admit_input(Connection& connection, size_t bytes);

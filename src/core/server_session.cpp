@@ -4,6 +4,8 @@
 #include <string>
 #include <utility>
 
+#include "core/codec_binary.h"
+
 namespace tether::core {
 
 const char* validate(const ServerConfig& c) {
@@ -30,14 +32,35 @@ void ServerSession::handle_open(TimeMs now) {
   idle_deadline_ = now + config_.idle_timeout_ms;
 }
 
-void ServerSession::handle_text(std::string_view frame, TimeMs now) {
+void ServerSession::handle_text(std::string_view frame, TimeMs now) { handle_frame(frame, FrameKind::Text, now); }
+
+void ServerSession::handle_binary(std::string_view frame, TimeMs now) {
+  handle_frame(frame, FrameKind::Binary, now);
+}
+
+void ServerSession::handle_frame(std::string_view frame, FrameKind kind, TimeMs now) {
   if (!open_ || closing_) return;
   if (state_ && !owns_state()) return;  // displaced by a resume elsewhere
   idle_deadline_ = now + config_.idle_timeout_ms;
+  if (kind == FrameKind::Binary && !(state_ && client_binary_)) {
+    // As for any v1 peer (docs/PROTOCOL.md 1): binary only once negotiated.
+    ServerEvent event;
+    event.kind = ServerEvent::Kind::Error;
+    event.code = "unexpected_binary";
+    event.reason = state_ ? "binary frame, but the client did not offer binary in its auth"
+                          : "binary frame before auth";
+    push_event(std::move(event));
+    close(close_code::kUnsupportedData, "binary frames are not supported");
+    return;
+  }
   decoded_.clear();
   issues_.clear();
   // Frame-level and element-level problems each come back as one issue.
-  decode_frame(frame, config_.limits, decoded_, issues_);
+  if (kind == FrameKind::Binary) {
+    decode_binary_frame(frame, config_.limits, decoded_, issues_);
+  } else {
+    decode_frame(frame, config_.limits, decoded_, issues_);
+  }
   for (const DecodeIssue& issue : issues_) send_error(codec_error_name(issue.error), issue.detail);
   for (Message& msg : decoded_) {
     handle_message(std::move(msg), now);
@@ -114,6 +137,7 @@ void ServerSession::handle_auth(Message&& msg, TimeMs now) {
         std::min<uint64_t>(msg.max_frame, config_.limits.max_frame_bytes));
     outbox_.writer().set_limits(client_max_frame_, outbox_.writer().max_batch());
   }
+  client_binary_ = msg.binary;
   // A resume replays only what the client has not delivered; a fresh session
   // renumbers anything queued for it (nothing, unless the app queued early).
   state_->sender.activate(resumed, resumed ? msg.last_seq : 0);
@@ -134,6 +158,7 @@ void ServerSession::handle_auth(Message&& msg, TimeMs now) {
   // So the client never sends a frame this server would close with 1009.
   reply.max_frame = config_.limits.max_frame_bytes;
   reply.max_batch = static_cast<uint32_t>(std::min<size_t>(config_.limits.max_batch, UINT32_MAX));
+  reply.binary = client_binary_;  // this server always takes binary from a client that offers it
   queue_control(reply);
 
   ServerEvent event;
@@ -163,6 +188,7 @@ void ServerSession::publish(Message&& msg, bool reliable) {
   ServerEvent event;
   event.kind = ServerEvent::Kind::Publish;
   event.reliable = reliable;
+  event.payload = msg.payload;
   event.message_id = msg.id;
   event.channel = std::move(msg.channel);
   event.data = std::move(msg.data);
@@ -314,10 +340,14 @@ TimeMs ServerSession::next_timeout() const {
   return next;
 }
 
-bool ServerSession::poll_transmit(std::string& frame, TimeMs now) {
+bool ServerSession::poll_transmit(std::string& frame, FrameKind& kind, TimeMs now) {
   if (open_ && !closing_ && owns_state()) {
     TransmitView view;
     while (state_->sender.next_transmit(now, view)) {
+      if (view.payload == PayloadKind::Binary && !client_binary_) {
+        drop_binary(view);
+        continue;
+      }
       if (!fits_client(view.channel, view.data.size())) {
         drop_unfit(view);
         continue;
@@ -325,7 +355,25 @@ bool ServerSession::poll_transmit(std::string& frame, TimeMs now) {
       outbox_.queue_channel(view);
     }
   }
-  return outbox_.pop_frame(frame);
+  return outbox_.pop_frame(frame, kind);
+}
+
+void ServerSession::drop_binary(const TransmitView& view) {
+  // Binary payloads are never re-encoded as text. Resolved (reliable) or
+  // discarded here, every binary message queued for this client goes, and
+  // one error tells it how many and where the first was bound.
+  const std::string channel(view.channel);
+  size_t dropped = view.seq == 0 ? 1 : 0;  // an unreliable one has left the sender already
+  state_->sender.discard_if(
+      [&dropped](std::string_view, std::string_view, PayloadKind payload) {
+        const bool binary = payload == PayloadKind::Binary;
+        dropped += binary;
+        return binary;
+      },
+      SendOutcome::Unsupported);
+  state_->drain_resolutions();
+  send_error("binary_unsupported", std::to_string(dropped) + " binary message(s) not delivered, the first on channel '" +
+                                       channel + "': this connection did not offer binary in its auth");
 }
 
 bool ServerSession::fits_client(std::string_view channel, size_t data_bytes) const {
@@ -345,7 +393,7 @@ void ServerSession::drop_unfit(const TransmitView& view) {
     // client stops waiting for it. Anything else queued that cannot fit goes too.
     dropped = 0;
     state_->sender.discard_if(
-        [this, &dropped](std::string_view channel, std::string_view data) {
+        [this, &dropped](std::string_view channel, std::string_view data, PayloadKind) {
           const bool unfit = !fits_client(channel, data.size());
           dropped += unfit;
           return unfit;

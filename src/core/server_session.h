@@ -57,7 +57,7 @@ const char* validate(const ServerConfig& config);
 struct ServerEvent {
   enum class Kind : uint8_t {
     Authenticated,  // user_id, resumed (state() is set)
-    Publish,        // channel, data, reliable, message_id: permission already checked
+    Publish,        // channel, data, payload, reliable, message_id: permission already checked
     Subscribed,     // channel: permission checked and recorded in state()->subscriptions
     Unsubscribed,   // channel; code "permission_revoked" when the server dropped it
     AuthFailed,     // code, reason (the connection is being closed)
@@ -67,6 +67,7 @@ struct ServerEvent {
   Kind kind = Kind::Error;
   bool resumed = false;
   bool reliable = false;
+  PayloadKind payload = PayloadKind::Json;
   uint64_t message_id = 0;
   std::string channel;
   std::string data;
@@ -82,6 +83,9 @@ class ServerSession {
 
   void handle_open(TimeMs now);
   void handle_text(std::string_view frame, TimeMs now);
+  // A binary frame (docs/PROTOCOL.md 5.1): closed 1003 unless this client
+  // offered binary in its auth.
+  void handle_binary(std::string_view frame, TimeMs now);
   // The transport connection ended; the session is parked for resume.
   void handle_closed(TimeMs now);
   void handle_timeout(TimeMs now);
@@ -93,7 +97,8 @@ class ServerSession {
   void send_error(std::string_view code, std::string_view reason);
 
   TimeMs next_timeout() const;
-  bool poll_transmit(std::string& frame, TimeMs now);
+  // `kind` says which WebSocket opcode the frame goes out with.
+  bool poll_transmit(std::string& frame, FrameKind& kind, TimeMs now);
   bool poll_action(TransportAction& action);
   bool poll_event(ServerEvent& event);
 
@@ -104,6 +109,7 @@ class ServerSession {
 
  private:
   bool owns_state() const { return state_ && state_->owner_connection == connection_id_; }
+  void handle_frame(std::string_view frame, FrameKind kind, TimeMs now);
   void handle_message(Message&& msg, TimeMs now);
   void handle_auth(Message&& msg, TimeMs now);
   void handle_channel(Message&& msg);
@@ -122,6 +128,7 @@ class ServerSession {
   void queue_control(const Message& msg);
   bool fits_client(std::string_view channel, size_t data_bytes) const;
   void drop_unfit(const TransmitView& view);
+  void drop_binary(const TransmitView& view);
   void push_event(ServerEvent&& event) { events_.push(std::move(event)); }
   int64_t unix_now(TimeMs now) const { return now + config_.wall_clock_offset_ms; }
 
@@ -140,6 +147,10 @@ class ServerSession {
   // dropped (Error event "too_large_for_client") rather than resent into
   // 1009 closes forever.
   size_t client_max_frame_ = 0;
+  // The client offered "binary" in its auth: binary payloads go to it as
+  // binary frames, and it may send them. Otherwise they are dropped on the
+  // way to it, and it is told (error "binary_unsupported").
+  bool client_binary_ = false;
 
   SessionOutbox outbox_;
   PolledQueue<ServerEvent> events_;

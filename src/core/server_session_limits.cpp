@@ -97,7 +97,7 @@ void ServerSession::recheck_subscriptions() {
   // Nothing more on those channels: not what was queued, nor what is unacked
   // (later messages carry a higher base, so the client stops waiting for it).
   state_->sender.discard_if(
-      [&revoked](std::string_view channel, std::string_view) {
+      [&revoked](std::string_view channel, std::string_view, PayloadKind) {
         // `revoked` is sorted: it came out of a std::set in order.
         return std::binary_search(revoked.begin(), revoked.end(), channel,
                                   [](std::string_view a, std::string_view b) { return a < b; });

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/codec.h"
+#include "core/codec_binary.h"
 #include "core/frame_writer.h"
 #include "core/message.h"
 #include "core/reliable_receiver.h"
@@ -62,8 +63,16 @@ class SessionOutbox {
     encode_message(msg, writer_.begin_message());
     writer_.commit_message();
   }
+  // A binary payload goes out as a binary record: only to a peer that
+  // negotiated binary frames (the session checks before it gets here).
   void queue_channel(const TransmitView& view) {
-    encode_channel_message(view.channel, view.data, view.timestamp, view.seq, view.base, writer_.begin_message());
+    if (view.payload == PayloadKind::Binary) {
+      encode_binary_channel_message(view.channel, view.data, view.timestamp, view.seq, view.base,
+                                    writer_.begin_message(FrameKind::Binary));
+    } else {
+      encode_channel_message(view.channel, view.data, view.timestamp, view.seq, view.base,
+                             writer_.begin_message(FrameKind::Text));
+    }
     writer_.commit_message();
   }
   // The cumulative ack `receiver` owes, if it owes one.
@@ -75,11 +84,12 @@ class SessionOutbox {
     queue_control(ack);
     receiver.clear_ack_due();
   }
-  bool pop_frame(std::string& frame) { return writer_.pop_frame(frame); }
+  bool pop_frame(std::string& frame, FrameKind& kind) { return writer_.pop_frame(frame, kind); }
   // Frames not yet handed to the transport belong to a connection that is gone.
   void discard_frames() {
     std::string discarded;
-    while (writer_.pop_frame(discarded)) {
+    FrameKind kind;
+    while (writer_.pop_frame(discarded, kind)) {
     }
   }
 

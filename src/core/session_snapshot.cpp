@@ -24,15 +24,53 @@ void write_string(Writer& w, const char* key, const std::string& value) {
   w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
 }
 
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+// A binary payload in a JSON file: two lowercase hex digits per byte. A
+// state file is read rarely and only by us; this keeps it one JSON document.
+std::string to_hex(std::string_view bytes) {
+  std::string hex;
+  hex.reserve(bytes.size() * 2);
+  for (const char c : bytes) {
+    const auto byte = static_cast<unsigned char>(c);
+    hex.push_back(kHexDigits[byte >> 4]);
+    hex.push_back(kHexDigits[byte & 0x0f]);
+  }
+  return hex;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+bool from_hex(std::string_view hex, std::string& bytes) {
+  if (hex.size() % 2 != 0) return false;
+  bytes.clear();
+  bytes.reserve(hex.size() / 2);
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    const int high = hex_value(hex[i]);
+    const int low = hex_value(hex[i + 1]);
+    if (high < 0 || low < 0) return false;
+    bytes.push_back(static_cast<char>(high << 4 | low));
+  }
+  return true;
+}
+
 void write_pending(Writer& w, const ReliableSender::PendingMessage& p) {
   w.StartObject();
   w.Key("messageId");
   w.Uint64(p.message_id);
   write_string(w, "channel", p.channel);
-  // The payload verbatim, as a string ("" is null): read back as JSON it
-  // would lose what a double cannot hold (a big integer rounds, and 1e400
-  // would fail the whole load).
-  write_string(w, "dataText", p.data);
+  if (p.payload == PayloadKind::Binary) {
+    write_string(w, "dataHex", to_hex(p.data));
+  } else {
+    // The payload verbatim, as a string ("" is null): read back as JSON it
+    // would lose what a double cannot hold (a big integer rounds, and 1e400
+    // would fail the whole load).
+    write_string(w, "dataText", p.data);
+  }
   w.Key("timestamp");
   w.Int64(p.timestamp);
   w.Key("reliable");
@@ -145,6 +183,11 @@ bool read_pending(const rapidjson::Value& v, ReliableSender::PendingMessage& p) 
   auto reliable = v.FindMember("reliable");
   if (reliable == v.MemberEnd() || !reliable->value.IsBool()) return false;
   p.reliable = reliable->value.GetBool();
+  if (auto hex = v.FindMember("dataHex"); hex != v.MemberEnd()) {
+    p.payload = PayloadKind::Binary;
+    return hex->value.IsString() &&
+           from_hex({hex->value.GetString(), hex->value.GetStringLength()}, p.data);
+  }
   if (auto text = v.FindMember("dataText"); text != v.MemberEnd()) {
     if (!is_text(text->value)) return false;
     p.data.assign(text->value.GetString(), text->value.GetStringLength());

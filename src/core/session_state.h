@@ -23,9 +23,10 @@ struct SessionState {
   // Queues an application message for this client (fan-out or a direct
   // reply), whether it is connected or parked. Returns false when the
   // client's buffer is full: a slow consumer.
-  bool enqueue(std::string_view channel, std::string_view data, bool reliable, int64_t timestamp) {
+  bool enqueue(std::string_view channel, std::string_view data, bool reliable, int64_t timestamp,
+               PayloadKind payload = PayloadKind::Json) {
     const uint64_t message_id = reliable ? next_message_id++ : 0;
-    return sender.enqueue(message_id, channel, data, reliable, timestamp) ==
+    return sender.enqueue(message_id, channel, data, reliable, timestamp, payload) ==
            ReliableSender::EnqueueResult::Ok;
   }
 

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/message.h"
 #include "core/permissions.h"
 
 namespace tether::server {
@@ -29,6 +30,13 @@ class Application {
   virtual bool on_publish(Server& server, const SessionInfo& from, std::string_view channel,
                           std::string_view data, bool reliable) {
     (void)server, (void)from, (void)channel, (void)data, (void)reliable;
+    return false;
+  }
+  // The same for a binary payload (opaque bytes, never JSON); a separate
+  // hook so that an application written for JSON never reads bytes as JSON.
+  virtual bool on_publish_binary(Server& server, const SessionInfo& from, std::string_view channel,
+                                 std::string_view bytes, bool reliable) {
+    (void)server, (void)from, (void)channel, (void)bytes, (void)reliable;
     return false;
   }
 

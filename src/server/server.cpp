@@ -65,7 +65,10 @@ transport::ServerHandlers Server::transport_handlers() {
     guarded("open", [&] { on_open(id, remote); });
   };
   handlers.on_text = [this](ConnectionId id, std::string_view text) {
-    guarded("text", [&] { on_text(id, text); });
+    guarded("text", [&] { on_frame(id, text, core::FrameKind::Text); });
+  };
+  handlers.on_binary = [this](ConnectionId id, std::string_view bytes) {
+    guarded("binary", [&] { on_frame(id, bytes, core::FrameKind::Binary); });
   };
   handlers.on_closed = [this](ConnectionId id, const transport::CloseInfo& info) {
     guarded("close", [&] { on_closed(id, info); });
@@ -127,10 +130,10 @@ transport::ListenResult Server::start() noexcept {
 }
 
 bool Server::send_to_session(std::string_view session_id, std::string_view channel, std::string_view data,
-                             bool reliable) noexcept {
+                             bool reliable, core::PayloadKind payload) noexcept {
   try {
     if (!started_ || stopping_) return false;
-    const bool queued = endpoint_->send_to_session(session_id, channel, data, reliable, loop_.now_ms());
+    const bool queued = endpoint_->send_to_session(session_id, channel, data, reliable, loop_.now_ms(), payload);
     drain_events();
     schedule_flush();
     return queued;
@@ -139,10 +142,11 @@ bool Server::send_to_session(std::string_view session_id, std::string_view chann
   }
 }
 
-bool Server::publish(std::string_view channel, std::string_view data, bool reliable) noexcept {
+bool Server::publish(std::string_view channel, std::string_view data, bool reliable,
+                     core::PayloadKind payload) noexcept {
   try {
     if (!started_ || stopping_) return false;
-    const bool published = endpoint_->publish(channel, data, reliable, loop_.now_ms());
+    const bool published = endpoint_->publish(channel, data, reliable, loop_.now_ms(), payload);
     drain_events();
     schedule_flush();
     return published;
@@ -243,10 +247,14 @@ void Server::on_open(ConnectionId id, std::string_view remote_address) {
   flush(id, now);  // arms the auth deadline
 }
 
-void Server::on_text(ConnectionId id, std::string_view text) {
+void Server::on_frame(ConnectionId id, std::string_view frame, core::FrameKind kind) {
   if (!endpoint_) return;
   endpoint_->set_writable(id, ws_.writable(id));
-  endpoint_->handle_text(id, text, loop_.now_ms());
+  if (kind == core::FrameKind::Binary) {
+    endpoint_->handle_binary(id, frame, loop_.now_ms());
+  } else {
+    endpoint_->handle_text(id, frame, loop_.now_ms());
+  }
   drain_events();
   // Replies go out with everything else this loop turn produces for it.
   schedule_flush();
@@ -324,9 +332,15 @@ void Server::handle_event(const core::EndpointEvent& event) {
     case Kind::Publish: {
       bool consumed = false;
       const SessionInfo info = info_of(*session);
-      call_app("on_publish",
-               [&] { consumed = app_->on_publish(*this, info, event.channel, event.data, event.reliable); });
-      if (!consumed) endpoint_->publish(event.channel, event.data, event.reliable, loop_.now_ms());
+      if (event.payload == core::PayloadKind::Binary) {
+        call_app("on_publish_binary", [&] {
+          consumed = app_->on_publish_binary(*this, info, event.channel, event.data, event.reliable);
+        });
+      } else {
+        call_app("on_publish",
+                 [&] { consumed = app_->on_publish(*this, info, event.channel, event.data, event.reliable); });
+      }
+      if (!consumed) endpoint_->publish(event.channel, event.data, event.reliable, loop_.now_ms(), event.payload);
       schedule_flush();
       return;
     }
@@ -399,8 +413,13 @@ void Server::flush(ConnectionId id, core::TimeMs now) {
   for (;;) {
     const bool writable = ws_.writable(id);
     endpoint_->set_writable(id, writable);
-    if (!writable || !endpoint_->poll_transmit(id, frame_, now)) break;
-    ws_.send_text(id, frame_);
+    core::FrameKind kind = core::FrameKind::Text;
+    if (!writable || !endpoint_->poll_transmit(id, frame_, kind, now)) break;
+    if (kind == core::FrameKind::Binary) {
+      ws_.send_binary(id, frame_);
+    } else {
+      ws_.send_text(id, frame_);
+    }
   }
   core::TransportAction action;
   while (endpoint_->poll_action(id, action)) {

@@ -66,16 +66,19 @@ class Server {
 
   // Queues an application message for one session (e.g. a reply), whether
   // its client is connected or parked (it is delivered on resume). `data`
-  // must be one JSON value. Returns false for an unknown session, invalid
-  // channel or data, or a full buffer (the session is then dropped as a
-  // slow consumer, close code 4008).
+  // must be one JSON value, or any bytes with PayloadKind::Binary (a client
+  // that did not negotiate binary is told with an error instead). Returns
+  // false for an unknown session, invalid channel or data, or a full buffer
+  // (the session is then dropped as a slow consumer, close code 4008).
   bool send_to_session(std::string_view session_id, std::string_view channel, std::string_view data,
-                       bool reliable) noexcept;
+                       bool reliable, core::PayloadKind payload = core::PayloadKind::Json) noexcept;
 
   // App-originated fan-out to every subscriber of `channel`. Returns false
   // for an invalid channel (not 1..256 bytes of UTF-8 without NUL) or data
-  // (not one JSON value), or a message whose delivery would not fit in a frame.
-  bool publish(std::string_view channel, std::string_view data, bool reliable) noexcept;
+  // (not one JSON value, unless Binary), or a message whose delivery would
+  // not fit in a frame.
+  bool publish(std::string_view channel, std::string_view data, bool reliable,
+               core::PayloadKind payload = core::PayloadKind::Json) noexcept;
 
   // Closes every connection with `code`, stops listening and ends every
   // session (on_session_ended). The loop keeps running until the close
@@ -107,7 +110,7 @@ class Server {
   // The endpoint is made at start() or load_state(), whichever comes first.
   const char* make_endpoint();
   void on_open(ConnectionId id, std::string_view remote_address);
-  void on_text(ConnectionId id, std::string_view text);
+  void on_frame(ConnectionId id, std::string_view frame, core::FrameKind kind);
   void on_closed(ConnectionId id, const transport::CloseInfo& info);
   void on_writable(ConnectionId id);
   void on_timer(ConnectionId id);

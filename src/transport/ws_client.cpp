@@ -103,13 +103,13 @@ class WsClient::Impl : public std::enable_shared_from_this<WsClient::Impl> {
     return id;
   }
 
-  bool send_text(ConnectionId id, std::string_view text, std::string* refusal) {
+  bool send(ConnectionId id, std::string_view bytes, websocketpp::frame::opcode::value opcode,
+            std::string* refusal) {
     Entry* entry = find_live(id);
     if (entry == nullptr || entry->stage != detail::Stage::Open) return false;
     std::error_code ec;
-    std::visit([&](auto& connection) {
-      ec = connection->send(text.data(), text.size(), websocketpp::frame::opcode::text);
-    }, entry->connection);
+    std::visit([&](auto& connection) { ec = connection->send(bytes.data(), bytes.size(), opcode); },
+               entry->connection);
     // invalid_state: websocketpp is already closing; on_closed tells the rest.
     if (ec && refusal != nullptr && ec != websocketpp::error::make_error_code(websocketpp::error::invalid_state)) {
       *refusal = ec.message();
@@ -305,8 +305,13 @@ class WsClient::Impl : public std::enable_shared_from_this<WsClient::Impl> {
   void on_ws_message(ConnectionId id, websocketpp::frame::opcode::value opcode, const std::string& payload) {
     Entry* entry = find_live(id);
     if (entry == nullptr || entry->stage != detail::Stage::Open) return;
+    const auto handlers = entry->handlers;
+    if (opcode == websocketpp::frame::opcode::binary && handlers->on_binary) {
+      handlers->on_binary(id, payload);
+      return;
+    }
     if (opcode != websocketpp::frame::opcode::text) {
-      // The protocol is JSON text; a binary frame means a confused peer.
+      // Binary frames the owner does not take mean a confused peer.
       entry->request = detail::LocalRequest::ProtocolClose;
       std::visit([](auto& connection) {
         std::error_code ignored;
@@ -315,7 +320,6 @@ class WsClient::Impl : public std::enable_shared_from_this<WsClient::Impl> {
       }, entry->connection);
       return;
     }
-    const auto handlers = entry->handlers;
     if (handlers->on_text) handlers->on_text(id, payload);
   }
 
@@ -434,10 +438,11 @@ ConnectionId WsClient::connect(const ClientConnectOptions& options, ClientHandle
   }
 }
 
-bool WsClient::send_text(ConnectionId id, std::string_view text, std::string* refusal) noexcept {
+bool WsClient::send_frame(ConnectionId id, std::string_view bytes, bool binary, std::string* refusal) noexcept {
   try {
     if (refusal != nullptr) refusal->clear();
-    return impl_ && impl_->send_text(id, text, refusal);
+    const auto opcode = binary ? websocketpp::frame::opcode::binary : websocketpp::frame::opcode::text;
+    return impl_ && impl_->send(id, bytes, opcode, refusal);
   } catch (...) {
     // Most likely out of memory: the frame is lost all the same.
     try {
@@ -446,6 +451,14 @@ bool WsClient::send_text(ConnectionId id, std::string_view text, std::string* re
     }
     return false;
   }
+}
+
+bool WsClient::send_text(ConnectionId id, std::string_view text, std::string* refusal) noexcept {
+  return send_frame(id, text, false, refusal);
+}
+
+bool WsClient::send_binary(ConnectionId id, std::string_view bytes, std::string* refusal) noexcept {
+  return send_frame(id, bytes, true, refusal);
 }
 
 std::size_t WsClient::buffered_bytes(ConnectionId id) const noexcept {

@@ -41,6 +41,9 @@ struct ClientHandlers {
   std::function<void(ConnectionId)> on_open;
   // `text` is valid only during the call.
   std::function<void(ConnectionId, std::string_view text)> on_text;
+  // A binary frame, valid only during the call. Without this handler a
+  // binary frame closes the connection with 1003.
+  std::function<void(ConnectionId, std::string_view bytes)> on_binary;
   // Exactly once per connect(), failed attempts included, and never after the
   // WsClient is destroyed. Never called from inside a WsClient call.
   std::function<void(ConnectionId, const CloseInfo&)> on_closed;
@@ -67,6 +70,8 @@ class WsClient {
   // (or already closing): the frame is lost either way, but only a refusal
   // means on_closed will not follow by itself.
   bool send_text(ConnectionId id, std::string_view text, std::string* refusal = nullptr) noexcept;
+  // The same for one binary frame (any bytes: never refused for content).
+  bool send_binary(ConnectionId id, std::string_view bytes, std::string* refusal = nullptr) noexcept;
 
   // Bytes queued but not yet handed to the socket: a growing number means a
   // slow network. 0 for unknown ids.
@@ -84,6 +89,7 @@ class WsClient {
 
  private:
   class Impl;
+  bool send_frame(ConnectionId id, std::string_view bytes, bool binary, std::string* refusal) noexcept;
   EventLoop* loop_;
   std::shared_ptr<Impl> impl_;
 };

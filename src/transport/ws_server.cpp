@@ -121,13 +121,12 @@ class WsServer::Impl : public std::enable_shared_from_this<WsServer::Impl> {
     });
   }
 
-  bool send_text(ConnectionId id, std::string_view text) {
+  bool send(ConnectionId id, std::string_view bytes, websocketpp::frame::opcode::value opcode) {
     Entry* entry = find_open(id);
     if (entry == nullptr) return false;
     std::error_code ec;
-    std::visit([&](auto& connection) {
-      ec = connection->send(text.data(), text.size(), websocketpp::frame::opcode::text);
-    }, entry->connection);
+    std::visit([&](auto& connection) { ec = connection->send(bytes.data(), bytes.size(), opcode); },
+               entry->connection);
     return !ec;
   }
 
@@ -412,8 +411,12 @@ class WsServer::Impl : public std::enable_shared_from_this<WsServer::Impl> {
   void on_ws_message(ConnectionId id, websocketpp::frame::opcode::value opcode, const std::string& payload) {
     Entry* entry = find_open(id);
     if (entry == nullptr) return;
+    if (opcode == websocketpp::frame::opcode::binary && handlers_.on_binary) {
+      if (!detached_) handlers_.on_binary(id, payload);
+      return;
+    }
     if (opcode != websocketpp::frame::opcode::text) {
-      // The protocol is JSON text; a binary frame means a confused peer.
+      // Binary frames the owner does not take mean a confused peer.
       entry->request = detail::LocalRequest::ProtocolClose;
       std::visit([](auto& connection) {
         std::error_code ignored;
@@ -544,7 +547,15 @@ void WsServer::stop_listening() noexcept {
 
 bool WsServer::send_text(ConnectionId id, std::string_view text) noexcept {
   try {
-    return impl_ && impl_->send_text(id, text);
+    return impl_ && impl_->send(id, text, websocketpp::frame::opcode::text);
+  } catch (...) {
+    return false;
+  }
+}
+
+bool WsServer::send_binary(ConnectionId id, std::string_view bytes) noexcept {
+  try {
+    return impl_ && impl_->send(id, bytes, websocketpp::frame::opcode::binary);
   } catch (...) {
     return false;
   }

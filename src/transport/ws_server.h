@@ -60,6 +60,9 @@ struct ServerHandlers {
   // `remote_address` is the peer's IP address, e.g. "127.0.0.1", valid during the call.
   std::function<void(ConnectionId, std::string_view remote_address)> on_open;
   std::function<void(ConnectionId, std::string_view text)> on_text;  // `text` valid during the call
+  // A binary frame (valid during the call). Without this handler a binary
+  // frame closes the connection with 1003.
+  std::function<void(ConnectionId, std::string_view bytes)> on_binary;
   // Exactly once per opened connection, never after the WsServer is destroyed
   // and never from inside a WsServer call.
   std::function<void(ConnectionId, const CloseInfo&)> on_closed;
@@ -90,6 +93,8 @@ class WsServer {
   // Queues one text frame (copied). False unless the connection is open.
   // Frames sent in one loop turn, or while a write is in flight, go out in one write.
   bool send_text(ConnectionId id, std::string_view text) noexcept;
+  // The same for one binary frame.
+  bool send_binary(ConnectionId id, std::string_view bytes) noexcept;
 
   // Bytes queued but not yet handed to the socket: a growing number means a
   // slow client. 0 for unknown ids. websocketpp counts only what waits behind

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/codec_binary.h"
 #include "core/server_endpoint.h"
 #include "sim_pair.h"
 
@@ -34,6 +35,7 @@ class ServerSim {
     std::vector<Message> received;   // every message of every frame, in order
     size_t largest_frame = 0;        // bytes of the largest frame sent to it
     size_t frames = 0;               // frames sent to it
+    size_t binary_frames = 0;        // of which binary
     bool closed = false;             // the server closed it (or the test did)
     uint16_t close_code = 0;
     bool reading = true;             // false: its socket takes nothing (set_reading)
@@ -93,6 +95,13 @@ class ServerSim {
     if (!c.closed) {
       endpoint.set_writable(c.id, c.reading);
       endpoint.handle_text(c.id, frame, now);
+    }
+    flush();
+  }
+  void send_binary(Client& c, std::string_view frame) {
+    if (!c.closed) {
+      endpoint.set_writable(c.id, c.reading);
+      endpoint.handle_binary(c.id, frame, now);
     }
     flush();
   }
@@ -197,14 +206,20 @@ class ServerSim {
     if (c == nullptr || c->closed) return;
     endpoint.set_writable(id, c->reading);
     std::string frame;
-    while (endpoint.poll_transmit(id, frame, now)) {
+    FrameKind kind = FrameKind::Text;
+    while (endpoint.poll_transmit(id, frame, kind, now)) {
       ++c->frames;
       c->largest_frame = std::max(c->largest_frame, frame.size());
       std::vector<DecodeIssue> issues;
       CodecLimits unlimited;
       unlimited.max_frame_bytes = frame.size();
       const size_t first_new = c->received.size();
-      decode_frame(frame, unlimited, c->received, issues);
+      if (kind == FrameKind::Binary) {
+        ++c->binary_frames;
+        decode_binary_frame(frame, unlimited, c->received, issues);
+      } else {
+        decode_frame(frame, unlimited, c->received, issues);
+      }
       for (size_t i = first_new; i < c->received.size(); ++i) {
         if (c->received[i].type != MessageType::AuthSuccess) continue;
         c->session_id = c->received[i].session;

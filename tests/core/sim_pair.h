@@ -65,9 +65,10 @@ class SimPair {
  public:
   struct Frame {
     TimeMs deliver_at;
-    std::string text;
+    std::string text;  // the frame's bytes (a binary frame's too)
     bool is_close = false;
     uint16_t code = 0;
+    FrameKind kind = FrameKind::Text;
   };
   struct Connection {
     std::unique_ptr<ServerSession> server;
@@ -105,6 +106,9 @@ class SimPair {
   // false: the client omits maxFrame from auth, as a client from before it
   // was added would.
   bool client_advertises_limits = true;
+  // False: the client's auth loses its "binary" offer on the way, as if
+  // either end were a v1 peer; the connection stays text only.
+  bool client_offers_binary = true;
 
   // Both ends see an abnormal close (1006) at once; frames in flight are lost.
   void cut() {
@@ -268,31 +272,33 @@ class SimPair {
     return true;
   }
 
-  void push_frame(Connection& c, std::deque<Frame>& queue, std::string&& text) {
+  void push_frame(Connection& c, std::deque<Frame>& queue, std::string&& text, FrameKind kind) {
     if (c.blackholed) return;
     if (drop_rate > 0 && rng_.next_unit() < drop_rate) return;
-    queue.push_back({now + latency_ms, std::move(text)});
+    queue.push_back({now + latency_ms, std::move(text), false, 0, kind});
   }
 
   bool pump_transmits() {
     bool progressed = false;
     std::string frame;
+    FrameKind kind = FrameKind::Text;
     if (auto* c = current()) {
-      while (client.poll_transmit(frame)) {
+      while (client.poll_transmit(frame, kind)) {
         progressed = true;
-        if (!client_advertises_limits) strip_client_limits(frame);
-        push_frame(*c, c->to_server, std::move(frame));
+        if (kind == FrameKind::Text && !client_advertises_limits) strip_client_limits(frame);
+        if (kind == FrameKind::Text && !client_offers_binary) strip_binary_offer(frame);
+        push_frame(*c, c->to_server, std::move(frame), kind);
       }
     } else {
-      while (client.poll_transmit(frame)) progressed = true;  // nowhere to go
+      while (client.poll_transmit(frame, kind)) progressed = true;  // nowhere to go
     }
     for (auto& entry : connections_) {
       Connection& c = entry.second;
       if (!c.server || c.server_gone) continue;
-      while (c.server->poll_transmit(frame, now)) {
+      while (c.server->poll_transmit(frame, kind, now)) {
         progressed = true;
-        if (!server_advertises_limits) strip_advertised_limits(frame);
-        if (!c.client_gone) push_frame(c, c.to_client, std::move(frame));
+        if (kind == FrameKind::Text && !server_advertises_limits) strip_advertised_limits(frame);
+        if (!c.client_gone) push_frame(c, c.to_client, std::move(frame), kind);
       }
       TransportAction action;
       while (c.server->poll_action(action)) {
@@ -321,6 +327,8 @@ class SimPair {
           c.to_server.clear();
           if (!c.client_gone) c.to_client.push_back({now + latency_ms, {}, true, close_code::kTooBig});
           close_server_side(c);
+        } else if (f.kind == FrameKind::Binary) {
+          c.server->handle_binary(f.text, now);
         } else {
           c.server->handle_text(f.text, now);
         }
@@ -341,6 +349,8 @@ class SimPair {
           current_ = 0;
           if (!c.blackholed) c.to_server.push_back({now + latency_ms, {}, true, close_code::kTooBig});
           client.handle_closed(close_code::kTooBig, "frame too big", now, CloseInitiator::Local);
+        } else if (f.kind == FrameKind::Binary) {
+          client.handle_binary(f.text, now);
         } else {
           client.handle_text(f.text, now);
         }
@@ -399,6 +409,20 @@ class SimPair {
     }
     messages[0].max_frame = 0;
     messages[0].max_batch = 0;
+    frame.clear();
+    encode_message(messages[0], frame);
+  }
+
+  static void strip_binary_offer(std::string& frame) {
+    std::vector<Message> messages;
+    std::vector<DecodeIssue> issues;
+    CodecLimits limits;
+    limits.max_frame_bytes = frame.size();
+    if (decode_frame(frame, limits, messages, issues) != CodecError::None || messages.size() != 1 ||
+        messages[0].type != MessageType::Auth) {
+      return;
+    }
+    messages[0].binary = false;
     frame.clear();
     encode_message(messages[0], frame);
   }

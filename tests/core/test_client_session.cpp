@@ -132,7 +132,8 @@ TEST_CASE("server closes a connection that never authenticates", "[core][session
   REQUIRE(s.poll_action(action));
   CHECK(action.code == close_code::kAuthTimeout);
   std::string frame;
-  REQUIRE(s.poll_transmit(frame, 3000));
+  tether::core::FrameKind text_only_kind = tether::core::FrameKind::Text;  // JSON only here
+  REQUIRE(s.poll_transmit(frame, text_only_kind, 3000));
   CHECK(frame.find("auth_timeout") != std::string::npos);
 }
 

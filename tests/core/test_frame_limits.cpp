@@ -167,13 +167,14 @@ TEST_CASE("a 1009 that our frames cannot explain is an ordinary reconnect", "[co
   c.connect(0);
   c.handle_open(1);
   std::string frame;
-  while (c.poll_transmit(frame)) {
+  tether::core::FrameKind text_only_kind = tether::core::FrameKind::Text;  // JSON only here
+  while (c.poll_transmit(frame, text_only_kind)) {
   }
   c.handle_text(R"({"type":"auth_success","session":"s1","permissions":["publish:*"],"maxFrame":65536,"maxBatch":100})", 2);
   REQUIRE(c.state() == ClientState::Ready);
   CHECK(c.frame_limit() == 65536);
   REQUIRE(c.send("c", payload_of(60000), true, 1, 3) == SendStatus::Ok);
-  while (c.poll_transmit(frame)) {
+  while (c.poll_transmit(frame, text_only_kind)) {
   }
   // Everything sent fit what the server advertised: say our own transport
   // refused a frame of the server's. Nothing is failed, the limit stands.

@@ -35,7 +35,8 @@ std::vector<uint64_t> drain_messages(ClientSession& c) {
 std::string drain_frames(ClientSession& c) {
   std::string all;
   std::string frame;
-  while (c.poll_transmit(frame)) all += frame;
+  tether::core::FrameKind text_only_kind = tether::core::FrameKind::Text;  // JSON only here
+  while (c.poll_transmit(frame, text_only_kind)) all += frame;
   return all;
 }
 

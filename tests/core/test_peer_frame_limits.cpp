@@ -39,6 +39,7 @@ TEST_CASE("auth carries the client's maxFrame; peers without it decode as before
   auth.window = 4096;
   auth.max_frame = 65536;
   std::string frame;
+  tether::core::FrameKind text_only_kind = tether::core::FrameKind::Text;  // JSON only here
   encode_message(auth, frame);
   CHECK(frame == R"({"type":"auth","token":"t","window":4096,"maxFrame":65536})");
   std::vector<Message> out;
@@ -55,7 +56,7 @@ TEST_CASE("auth carries the client's maxFrame; peers without it decode as before
   ClientSession c(small_client_config(), 1);
   c.connect(0);
   c.handle_open(1);
-  REQUIRE(c.poll_transmit(frame));
+  REQUIRE(c.poll_transmit(frame, text_only_kind));
   CHECK(frame.find(R"("maxFrame":4096)") != std::string::npos);
 }
 
@@ -153,7 +154,8 @@ TEST_CASE("a 1009 the client raised during auth is not a token too large", "[cor
   c.connect(0);
   c.handle_open(1);
   std::string frame;
-  while (c.poll_transmit(frame)) {
+  tether::core::FrameKind text_only_kind = tether::core::FrameKind::Text;  // JSON only here
+  while (c.poll_transmit(frame, text_only_kind)) {
   }
   REQUIRE(c.state() == ClientState::Authenticating);
   // Say auth_success, with a long permission list, was over our limit.

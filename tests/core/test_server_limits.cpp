@@ -107,7 +107,8 @@ TEST_CASE("a client refused with too_large resolves its send once", "[core][serv
   REQUIRE(c.state() == ClientState::Ready);
   REQUIRE(c.send("big", "1", true, 77, 3) == SendStatus::Ok);
   std::string frame;
-  while (c.poll_transmit(frame)) {
+  tether::core::FrameKind text_only_kind = tether::core::FrameKind::Text;  // JSON only here
+  while (c.poll_transmit(frame, text_only_kind)) {
   }
   const std::string refusal =
       R"({"type":"permission_denied","channel":"big","action":"publish","messageId":1,"code":"too_large"})";
@@ -149,14 +150,15 @@ TEST_CASE("a client told permission_revoked forgets the subscription and says wh
 
   // A fresh session asks only for what is still wanted.
   std::string frame;
-  while (c.poll_transmit(frame)) {
+  tether::core::FrameKind text_only_kind = tether::core::FrameKind::Text;  // JSON only here
+  while (c.poll_transmit(frame, text_only_kind)) {
   }
   c.handle_closed(1006, "", 4);
   c.reconnect_now(5);
   c.handle_open(6);
   c.handle_text(R"({"type":"auth_success","session":"s2"})", 7);
   std::string sent;
-  while (c.poll_transmit(frame)) sent += frame;
+  while (c.poll_transmit(frame, text_only_kind)) sent += frame;
   CHECK(sent.find(R"("channel":"lobby")") != std::string::npos);
   CHECK(sent.find(R"("channel":"room:1")") == std::string::npos);
 }

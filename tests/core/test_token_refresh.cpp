@@ -16,7 +16,8 @@ namespace {
 // A client that is Ready on a hand-driven connection; returns the frames it sent.
 std::string drain_frames(ClientSession& c) {
   std::string all, frame;
-  while (c.poll_transmit(frame)) all += frame + "\n";
+  tether::core::FrameKind text_only_kind = tether::core::FrameKind::Text;  // JSON only here
+  while (c.poll_transmit(frame, text_only_kind)) all += frame + "\n";
   return all;
 }
 

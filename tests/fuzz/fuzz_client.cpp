@@ -152,7 +152,8 @@ class ClientHarness {
         }
       }
       std::string frame;
-      while (session_.poll_transmit(frame)) {
+      tether::core::FrameKind text_only_kind = tether::core::FrameKind::Text;  // JSON only here
+      while (session_.poll_transmit(frame, text_only_kind)) {
         any = true;
         check_sent_frame(frame);
       }

@@ -194,8 +194,9 @@ class ServerHarness {
     Connection* c = find(id);
     if (c == nullptr || !c->open) return;
     std::string frame;
+    tether::core::FrameKind text_only_kind = tether::core::FrameKind::Text;  // JSON only here
     endpoint_->set_writable(id, c->writable);
-    while (endpoint_->poll_transmit(id, frame, now_)) check_sent_frame(frame);
+    while (endpoint_->poll_transmit(id, frame, text_only_kind, now_)) check_sent_frame(frame);
     TransportAction action;
     while (endpoint_->poll_action(id, action)) {
       if (action.kind == TransportAction::Kind::Close) drop(c);

@@ -60,8 +60,9 @@ void resume(const std::shared_ptr<SessionState>& state, SessionTable& table, con
   encode_message(auth, auth_frame);
   session.handle_text(auth_frame, now);
   std::string frame;
+  tether::core::FrameKind text_only_kind = tether::core::FrameKind::Text;  // JSON only here
   for (int round = 0; round < 4; ++round) {
-    while (session.poll_transmit(frame, now)) check_sent_frame(frame);
+    while (session.poll_transmit(frame, text_only_kind, now)) check_sent_frame(frame);
     session.handle_text(R"({"type":"ack","upTo":)" + std::to_string(state->sender.next_seq()) + "}", now);
     now = std::max(now, session.next_timeout() == kNever ? now : session.next_timeout());
     session.handle_timeout(now);

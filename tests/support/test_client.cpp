@@ -144,6 +144,11 @@ void TestClient::start_connection() {
     session_.handle_text(text, now());
     pump();
   };
+  handlers.on_binary = [this](transport::ConnectionId id, std::string_view bytes) {
+    if (id != current_) return;
+    session_.handle_binary(bytes, now());
+    pump();
+  };
   handlers.on_closed = [this](transport::ConnectionId id, const transport::CloseInfo& info) {
     closes_.push_back(info);
     if (id != current_) return;  // one the session already gave up on
@@ -157,8 +162,14 @@ void TestClient::start_connection() {
 
 void TestClient::pump() {
   std::string frame;
-  while (session_.poll_transmit(frame)) {
-    if (open_) ws_.send_text(current_, frame);
+  core::FrameKind kind = core::FrameKind::Text;
+  while (session_.poll_transmit(frame, kind)) {
+    if (!open_) continue;
+    if (kind == core::FrameKind::Binary) {
+      ws_.send_binary(current_, frame);
+    } else {
+      ws_.send_text(current_, frame);
+    }
   }
   core::TransportAction action;
   while (session_.poll_action(action)) {
