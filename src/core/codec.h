@@ -38,6 +38,10 @@ const char* codec_error_name(CodecError error) noexcept;
 // (docs/PROTOCOL.md section 5).
 constexpr size_t kMaxChannelBytes = 256;
 
+// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or
+// truncated sequences). NUL is allowed.
+bool is_valid_utf8(std::string_view text) noexcept;
+
 // A channel name a client may send: 1..kMaxChannelBytes bytes of valid UTF-8
 // without NUL.
 bool is_valid_channel(std::string_view channel) noexcept;

@@ -156,16 +156,21 @@ CodecError decode_binary_frame(std::string_view frame, const CodecLimits& limits
         detail = "more than " + std::to_string(limits.max_batch) + " records";
         break;
       }
+      const size_t record_start = reader.offset();
       Record record;
       if (!read_record(reader, record, detail)) {
         error = CodecError::Malformed;
         break;
       }
-      // Element-level: this record is dropped (not acked, so resent), the rest stand.
-      if (!is_valid_channel(record.channel)) {
-        issues.push_back({CodecError::WrongType, "channel"});
-        continue;
+      // As in a text frame, where a string that is not UTF-8 fails the
+      // whole frame. The name's other rules (length, NUL) are the
+      // session's, as for a JSON message: a refusal the sender is told of.
+      if (!is_valid_utf8(record.channel)) {
+        error = CodecError::InvalidUtf8;
+        detail = "offset " + std::to_string(record_start) + ": channel is not UTF-8";
+        break;
       }
+      // Element-level: this record is dropped (not acked, so resent), the rest stand.
       const bool reliable = (record.flags & binary_flag::kReliable) != 0;
       if (reliable && record.id == 0) {
         issues.push_back({CodecError::WrongType, "id"});

@@ -36,11 +36,13 @@ void encode_binary_channel_message(std::string_view channel, std::string_view da
 // Decodes one binary frame into Channel messages with payload Binary,
 // appended to `out` in frame order. Same contract as decode_frame:
 // Returns: CodecError::None when the envelope parsed; each record that was
-//   rejected (an invalid channel: WrongType "channel"; reliable with id 0:
-//   WrongType "id") added one issue and nothing to `out`.
+//   rejected (reliable with id 0: WrongType "id") added one issue and
+//   nothing to `out`. A channel is only checked for UTF-8 here: its length
+//   and NUL rules are the session's, as for a text frame.
 // Errors: TooLarge, Malformed (a truncated record, an over-long varint, an
-//   unknown flag bit), EmptyBatch or BatchTooLong reject the whole frame:
-//   nothing is appended to `out` and exactly one issue says why.
+//   unknown flag bit), InvalidUtf8 (a channel), EmptyBatch or BatchTooLong
+//   reject the whole frame: nothing is appended to `out` and exactly one
+//   issue says why.
 CodecError decode_binary_frame(std::string_view frame, const CodecLimits& limits, std::vector<Message>& out,
                                std::vector<DecodeIssue>& issues) noexcept;
 

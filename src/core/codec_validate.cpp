@@ -74,17 +74,21 @@ const char* codec_error_name(CodecError error) noexcept {
   return "unknown_error";
 }
 
-bool is_valid_channel(std::string_view channel) noexcept {
-  if (channel.empty() || channel.size() > kMaxChannelBytes) return false;
-  if (channel.find('\0') != std::string_view::npos) return false;
+bool is_valid_utf8(std::string_view text) noexcept {
   // RapidJSON's validator rejects overlong forms, surrogates and truncated
   // sequences; the memory stream reads NUL past the end, which no tail matches.
-  rapidjson::MemoryStream stream(channel.data(), channel.size());
+  rapidjson::MemoryStream stream(text.data(), text.size());
   codec_detail::DiscardStream discard;
-  while (stream.Tell() < channel.size()) {
+  while (stream.Tell() < text.size()) {
     if (!rapidjson::UTF8<>::Validate(stream, discard)) return false;
   }
   return true;
+}
+
+bool is_valid_channel(std::string_view channel) noexcept {
+  if (channel.empty() || channel.size() > kMaxChannelBytes) return false;
+  if (channel.find('\0') != std::string_view::npos) return false;
+  return is_valid_utf8(channel);
 }
 
 CodecError validate_json_payload(std::string_view json, const CodecLimits& limits) noexcept {

@@ -71,12 +71,18 @@ class ServerSim {
                const std::string& resume_session = {}, uint64_t last_seq = 0) {
     return auth_with(make_token(user, std::move(permissions)), resume_session, last_seq);
   }
-  Client& auth_with(const std::string& token, const std::string& resume_session = {}, uint64_t last_seq = 0) {
+  // The same, offering binary frames (docs/PROTOCOL.md 5.1).
+  Client& auth_binary(const std::string& user, std::vector<std::string> permissions) {
+    return auth_with(make_token(user, std::move(permissions)), {}, 0, true);
+  }
+  Client& auth_with(const std::string& token, const std::string& resume_session = {}, uint64_t last_seq = 0,
+                    bool offer_binary = false) {
     Client& c = open();
     std::string frame = R"({"type":"auth","token":")" + token + "\"";
     if (!resume_session.empty()) {
       frame += R"(,"session":")" + resume_session + R"(","lastSeq":)" + std::to_string(last_seq);
     }
+    if (offer_binary) frame += R"(,"binary":true)";
     send(c, frame + "}");
     return c;
   }
@@ -195,7 +201,7 @@ class ServerSim {
     EndpointEvent event;
     while (endpoint.poll_event(event)) {
       if (event.kind == EndpointEvent::Kind::Publish) {
-        endpoint.publish(event.channel, event.data, event.reliable, now);
+        endpoint.publish(event.channel, event.data, event.reliable, now, event.payload);
       }
       events.push_back(std::move(event));
     }

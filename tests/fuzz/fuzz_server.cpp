@@ -175,7 +175,7 @@ class ServerHarness {
       EndpointEvent event;
       while (endpoint_->poll_event(event)) {
         if (event.kind == EndpointEvent::Kind::Publish) {
-          endpoint_->publish(event.channel, event.data, event.reliable, now_);
+          endpoint_->publish(event.channel, event.data, event.reliable, now_, event.payload);
         }
         if (event.session) check_bounds(*event.session);
         if (event.kind == EndpointEvent::Kind::Authenticated && event.session) last_session_ = event.session->id;
