@@ -9,6 +9,7 @@
 using System;
 using System.Collections.Generic;
 using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using Tether.Native;
 
@@ -129,7 +130,7 @@ namespace Tether
             int offset;
             byte[] buffer = EncodeChannel(channel, Encoding.UTF8.GetMaxByteCount(json.Length), out offset);
             int length = Encoding.UTF8.GetBytes(json, 0, json.Length, buffer, offset);
-            fixed (byte* bytes = buffer) return SendNative(bytes, bytes + offset, length, reliable, null, out messageId);
+            fixed (byte* bytes = buffer) return SendNative(bytes, bytes + offset, length, false, reliable, null, out messageId);
         }
 
         // The same with a payload that is already UTF-8 JSON: no encoding work.
@@ -142,7 +143,7 @@ namespace Tether
             fixed (byte* name = buffer)
             fixed (byte* json = utf8Json)
             {
-                return SendNative(name, json + offset, count, reliable, null, out messageId);
+                return SendNative(name, json + offset, count, false, reliable, null, out messageId);
             }
         }
 
@@ -156,7 +157,7 @@ namespace Tether
             int length = Encoding.UTF8.GetBytes(json, 0, json.Length, buffer, offset);
             ulong messageId;
             TetherResult result;
-            fixed (byte* bytes = buffer) result = SendNative(bytes, bytes + offset, length, true, onResolved, out messageId);
+            fixed (byte* bytes = buffer) result = SendNative(bytes, bytes + offset, length, false, true, onResolved, out messageId);
             Check((int)result);
             return messageId;
         }
@@ -165,6 +166,55 @@ namespace Tether
         {
             ulong unused;
             Check((int)TrySend(channel, json, false, out unused));
+        }
+
+        // ---- binary payloads -------------------------------------------------
+        // Bytes in any format of the game's, never checked or parsed; they
+        // arrive as a TetherMessage with IsBinary set. The library copies them
+        // before the call returns. A server older than binary payloads refuses
+        // them: Unsupported while connected to it (see tether_client_send_bytes).
+
+        // TrySend for bytes: refusals (QueueFull, Unsupported, ...) come back as the result.
+        public TetherResult TrySendBytes(string channel, ReadOnlySpan<byte> data, bool reliable, out ulong messageId)
+        {
+            byte[] buffer = EncodeChannel(channel);
+            fixed (byte* name = buffer)
+            fixed (byte* bytes = &MemoryMarshal.GetReference(data))  // may be null when empty: allowed
+            {
+                return SendNative(name, bytes, data.Length, true, reliable, null, out messageId);
+            }
+        }
+
+        public ulong SendReliable(string channel, byte[] data, Action<TetherSendOutcome> onResolved = null)
+        {
+            if (data == null) throw new ArgumentNullException("data");
+            return SendReliable(channel, new ReadOnlySpan<byte>(data), onResolved);
+        }
+
+        public ulong SendReliable(string channel, ReadOnlySpan<byte> data, Action<TetherSendOutcome> onResolved = null)
+        {
+            byte[] buffer = EncodeChannel(channel);
+            ulong messageId;
+            TetherResult result;
+            fixed (byte* name = buffer)
+            fixed (byte* bytes = &MemoryMarshal.GetReference(data))
+            {
+                result = SendNative(name, bytes, data.Length, true, true, onResolved, out messageId);
+            }
+            Check((int)result);
+            return messageId;
+        }
+
+        public void SendUnreliable(string channel, byte[] data)
+        {
+            if (data == null) throw new ArgumentNullException("data");
+            SendUnreliable(channel, new ReadOnlySpan<byte>(data));
+        }
+
+        public void SendUnreliable(string channel, ReadOnlySpan<byte> data)
+        {
+            ulong unused;
+            Check((int)TrySendBytes(channel, data, false, out unused));
         }
 
         public void Subscribe(string channel)
@@ -330,24 +380,32 @@ namespace Tether
             return EncodeChannel(channel, 0, out unused);
         }
 
-        private TetherResult SendNative(byte* channel, byte* json, int length, bool reliable,
+        // `binary`: the payload is bytes (tether_client_send_bytes), else UTF-8 JSON.
+        private TetherResult SendNative(byte* channel, byte* payload, int length, bool binary, bool reliable,
                                         Action<TetherSendOutcome> onResolved, out ulong messageId)
         {
             IntPtr client = Handle;
             uint flags = reliable ? TetherNative.SendReliable : 0u;
             if (onResolved == null)
             {
-                return (TetherResult)TetherNative.tether_client_send(client, channel, json, (UIntPtr)length, flags,
-                                                                     out messageId);
+                return (TetherResult)SendOnce(client, channel, payload, length, binary, flags, out messageId);
             }
             // Held across the send so a Pump() on another thread cannot see the
             // ack before the callback is registered.
             lock (sendLock)
             {
-                int result = TetherNative.tether_client_send(client, channel, json, (UIntPtr)length, flags, out messageId);
+                int result = SendOnce(client, channel, payload, length, binary, flags, out messageId);
                 if (result == 0) sendCallbacks[messageId] = onResolved;
                 return (TetherResult)result;
             }
+        }
+
+        private static int SendOnce(IntPtr client, byte* channel, byte* payload, int length, bool binary, uint flags,
+                                    out ulong messageId)
+        {
+            return binary
+                ? TetherNative.tether_client_send_bytes(client, channel, payload, (UIntPtr)length, flags, out messageId)
+                : TetherNative.tether_client_send(client, channel, payload, (UIntPtr)length, flags, out messageId);
         }
 
         private bool Disposed { get { return handle == IntPtr.Zero; } }

@@ -15,6 +15,7 @@ namespace Tether
         InvalidChannel = -9,
         OutOfMemory = -10,
         Internal = -11,
+        Unsupported = -12,     // a binary payload, and the server's connection does not take binary
     }
 
     public enum TetherState : uint
@@ -56,6 +57,7 @@ namespace Tether
         PermissionDenied = 4,
         Overflow = 5,
         TooLarge = 6,          // the server refused it as larger than its limits; never resent
+        Unsupported = 7,       // binary, queued while offline; the server it reached does not take binary
     }
 
     public enum TetherCloseInitiator : uint

@@ -35,8 +35,32 @@ namespace Tether
         }
 
         public string Channel { get { TetherEvent* e = Event; return Utf8.Decode(e->Channel, e->ChannelLen); } }
-        // The JSON payload, decoded to a string on each read.
-        public string Json { get { TetherEvent* e = Event; return Utf8.Decode(e->Data, e->DataLen); } }
+        // The JSON payload, decoded to a string on each read. A binary message
+        // has none: reading it throws (use Data or Bytes).
+        public string Json
+        {
+            get
+            {
+                TetherEvent* e = Event;
+                if ((e->Flags & TetherEvent.FlagBinary) != 0)
+                {
+                    throw new InvalidOperationException("TetherMessage.Json read on a binary message; read Data or Bytes");
+                }
+                return Utf8.Decode(e->Data, e->DataLen);
+            }
+        }
+        // Sent as bytes (SendReliable/SendUnreliable with byte[] or a span): the
+        // payload is Data/Bytes, never parsed by anyone, and may hold any byte.
+        public bool IsBinary { get { return (Event->Flags & TetherEvent.FlagBinary) != 0; } }
+        // The payload without copying: a binary message's bytes, else the UTF-8
+        // JSON. The span reads the library's memory and cannot check its own
+        // lifetime: use it in the handler, and not after disposing the client.
+        public ReadOnlySpan<byte> Data
+        {
+            get { TetherEvent* e = Event; return new ReadOnlySpan<byte>(e->Data, checked((int)e->DataLen)); }
+        }
+        // A copy of the payload to keep: a new array on each read.
+        public byte[] Bytes { get { return Data.ToArray(); } }
         public int DataLength { get { return checked((int)Event->DataLen); } }
         public bool IsReliable { get { return (Event->Flags & TetherEvent.FlagReliable) != 0; } }
         // The sender's sequence for a reliable message, 0 for an unreliable one.
@@ -45,7 +69,7 @@ namespace Tether
         public long TimestampMs { get { return Event->TimestampMs; } }
         public int Connection { get { return (int)Event->Connection; } }
 
-        // Copies the UTF-8 payload into `buffer` without allocating; returns its length.
+        // Copies the payload (as Data) into `buffer` without allocating; returns its length.
         public int CopyDataTo(byte[] buffer, int offset)
         {
             TetherEvent* e = Event;

@@ -70,6 +70,11 @@ namespace Tether.Native
         public static extern int tether_client_send(IntPtr client, byte* channel, byte* json, UIntPtr jsonLength,
                                                     uint flags, out ulong messageId);
 
+        // `data` may be null when dataLength is 0.
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int tether_client_send_bytes(IntPtr client, byte* channel, byte* data, UIntPtr dataLength,
+                                                          uint flags, out ulong messageId);
+
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         public static extern int tether_client_subscribe(IntPtr client, byte* channel);
 

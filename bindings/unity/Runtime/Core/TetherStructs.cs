@@ -94,6 +94,7 @@ namespace Tether.Native
 
         public const uint FlagReliable = 1;
         public const uint FlagResumed = 2;
+        public const uint FlagBinary = 4;
     }
 
     [StructLayout(LayoutKind.Sequential)]

@@ -22,7 +22,7 @@ namespace
 	ETetherSendOutcome ToOutcome(uint32 Outcome)
 	{
 		// tether_send_outcome and ETetherSendOutcome share their order.
-		return Outcome <= TETHER_OUTCOME_TOO_LARGE ? static_cast<ETetherSendOutcome>(Outcome) : ETetherSendOutcome::Closed;
+		return Outcome <= TETHER_OUTCOME_UNSUPPORTED ? static_cast<ETetherSendOutcome>(Outcome) : ETetherSendOutcome::Closed;
 	}
 
 	FTetherProblem ToProblem(const tether_event& Event)
@@ -88,6 +88,16 @@ bool UTetherSubsystem::SendReliable(const FString& Channel, const FString& Json,
 	const bool bOk = Check(tether_client_send(Client, ChannelText.Get(), JsonText.Get(),
 		static_cast<size_t>(JsonText.Length()), TETHER_SEND_RELIABLE, &Id));
 	MessageId = static_cast<int64>(Id);  // ids start at 1 and count up: never near the sign bit
+	return bOk;
+}
+
+bool UTetherSubsystem::SendBytes(const FString& Channel, const TArray<uint8>& Data, bool bReliable, int64& MessageId)
+{
+	const FTCHARToUTF8 ChannelText(*Channel);
+	uint64_t Id = 0;
+	const bool bOk = Check(tether_client_send_bytes(Client, ChannelText.Get(), Data.GetData(),  // NULL when empty: allowed
+		static_cast<size_t>(Data.Num()), bReliable ? TETHER_SEND_RELIABLE : 0u, &Id));
+	MessageId = static_cast<int64>(Id);
 	return bOk;
 }
 
@@ -217,7 +227,15 @@ void UTetherSubsystem::Dispatch(const tether_event& Event)
 	{
 		FTetherMessage Message;
 		Message.Channel = FromUtf8(Event.channel, Event.channel_len);
-		Message.Json = FromUtf8(Event.data, Event.data_len);
+		Message.bBinary = (Event.flags & TETHER_EVENT_FLAG_BINARY) != 0;
+		if (Message.bBinary)
+		{
+			Message.Bytes.Append(reinterpret_cast<const uint8*>(Event.data), static_cast<int32>(Event.data_len));
+		}
+		else
+		{
+			Message.Json = FromUtf8(Event.data, Event.data_len);
+		}
 		Message.bReliable = (Event.flags & TETHER_EVENT_FLAG_RELIABLE) != 0;
 		Message.TimestampMs = Event.timestamp_ms;
 		Message.Connection = static_cast<int32>(Event.connection);

@@ -50,6 +50,13 @@ public:
 	UFUNCTION(BlueprintCallable, Category = "Tether")
 	bool SendReliable(const FString& Channel, const FString& Json, int64& MessageId);
 
+	// Publishes bytes in any format of the game's, never parsed; they arrive
+	// as an OnMessage with bBinary set. bReliable: as SendReliable, else as
+	// Send (MessageId 0). Returns false (UNSUPPORTED) while connected to a
+	// server older than binary payloads.
+	UFUNCTION(BlueprintCallable, Category = "Tether")
+	bool SendBytes(const FString& Channel, const TArray<uint8>& Data, bool bReliable, int64& MessageId);
+
 	UFUNCTION(BlueprintCallable, Category = "Tether")
 	bool Subscribe(const FString& Channel);
 

@@ -27,7 +27,8 @@ enum class ETetherSendOutcome : uint8
 	Cancelled,
 	PermissionDenied,
 	Overflow,
-	TooLarge  // the server refused it as larger than its limits; never resent
+	TooLarge,  // the server refused it as larger than its limits; never resent
+	Unsupported  // bytes (SendBytes) queued while offline; the server it reached does not take binary
 };
 
 USTRUCT(BlueprintType)
@@ -79,6 +80,9 @@ struct FTetherMessage
 	UPROPERTY(BlueprintReadOnly, Category = "Tether") bool bReliable = false;
 	UPROPERTY(BlueprintReadOnly, Category = "Tether") int64 TimestampMs = 0;
 	UPROPERTY(BlueprintReadOnly, Category = "Tether") int32 Connection = 0;
+	// Sent with SendBytes: the payload is Bytes (any byte values) and Json is empty.
+	UPROPERTY(BlueprintReadOnly, Category = "Tether") bool bBinary = false;
+	UPROPERTY(BlueprintReadOnly, Category = "Tether") TArray<uint8> Bytes;
 };
 
 USTRUCT(BlueprintType)
