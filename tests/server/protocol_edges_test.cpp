@@ -136,6 +136,44 @@ TEST_CASE("a binary frame closes 1003 with a reason, before and after auth", "[s
   check_canary(harness.loop, canary);
 }
 
+TEST_CASE("binary payloads through the real server: bytes to a binary subscriber, an error to a text-only one",
+          "[server][integration][edges][binary]") {
+  ServerHarness harness;
+  TestClient binary_sub(harness.loop, harness.url(), mint_token("bin"));
+  binary_sub.connect();
+  REQUIRE(binary_sub.wait_ready());
+  CHECK(binary_sub.session().binary_negotiated());
+  binary_sub.subscribe("room");
+  REQUIRE(binary_sub.wait_for([&] { return binary_sub.count(ClientEvent::Kind::Subscribed) == 1; }));
+  RawClient text_sub(harness.loop, harness.url());  // a v1 client: its auth does not offer binary
+  REQUIRE(text_sub.wait_open());
+  text_sub.send_auth(mint_token("text"));
+  REQUIRE(text_sub.wait_for_message(MessageType::AuthSuccess));
+  CHECK_FALSE(text_sub.find(MessageType::AuthSuccess)->binary);
+  text_sub.send(R"({"type":"subscribe","channel":"room"})");
+  REQUIRE(text_sub.wait_for_message(MessageType::Subscribed));
+
+  TestClient publisher(harness.loop, harness.url(), mint_token("pub"));
+  publisher.connect();
+  REQUIRE(publisher.wait_ready());
+  const std::string bytes("\x00\xff\xfe{\"not\": json\x00", 16);
+  REQUIRE(publisher.publish_bytes("room", bytes, true) == core::SendStatus::Ok);
+  REQUIRE(publisher.wait_for([&] { return publisher.count(ClientEvent::Kind::Acked) == 1; }));
+
+  REQUIRE(binary_sub.wait_for([&] { return binary_sub.messages("room").size() == 1; }));
+  const ClientEvent* got = binary_sub.find(ClientEvent::Kind::Message);
+  REQUIRE(got != nullptr);
+  CHECK(got->payload == core::PayloadKind::Binary);
+  CHECK(got->data == bytes);
+
+  // The text-only client is told, stays connected, and still gets JSON.
+  REQUIRE(text_sub.wait_for_message(MessageType::Error, "binary_unsupported"));
+  CHECK(text_sub.is_open());
+  REQUIRE(publisher.publish("room", "{\"after\":1}", true) == core::SendStatus::Ok);
+  REQUIRE(run_until(harness.loop, [&] { return channel_messages(text_sub) == 1; }));
+  CHECK(text_sub.is_open());
+}
+
 TEST_CASE("a full server answers the handshake with 503 and Retry-After, the client backs off and gets in later",
           "[server][integration][edges]") {
   ServerProcess server(kServerBinary, {"--jwt-secret", kTestSecret, "--max-connections", "2"});

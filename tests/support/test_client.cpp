@@ -77,6 +77,14 @@ core::SendStatus TestClient::publish(std::string_view channel, std::string_view 
   return status;
 }
 
+core::SendStatus TestClient::publish_bytes(std::string_view channel, std::string_view bytes, bool reliable) {
+  const core::SendStatus status = session_.send(channel, bytes, reliable, reliable ? next_message_id_ : 0, now(),
+                                                core::PayloadKind::Binary);
+  if (reliable && status == core::SendStatus::Ok) ++next_message_id_;
+  pump();
+  return status;
+}
+
 core::SendStatus TestClient::subscribe(std::string_view channel) {
   const core::SendStatus status = session_.subscribe(channel, now());
   pump();

@@ -53,6 +53,8 @@ class TestClient {
   void reconnect_now();
   // Reliable sends get increasing message ids (see last_message_id()).
   core::SendStatus publish(std::string_view channel, std::string_view json, bool reliable = false);
+  // The same with a binary payload (docs/PROTOCOL.md 5.1).
+  core::SendStatus publish_bytes(std::string_view channel, std::string_view bytes, bool reliable = false);
   core::SendStatus subscribe(std::string_view channel);
   core::SendStatus unsubscribe(std::string_view channel);
 
