@@ -11,6 +11,8 @@
 //   !CODE      the connection closes with CODE, seen by the transport as
 //   !L/!R/!T   initiated Locally, by the Remote or by the Transport (!R1001)
 //   +pub +pubu a reliable / unreliable send on room:7   +big  one of 2000 bytes
+//   +bin +binu a reliable / unreliable binary send on room:7
+//   %BYTES     the rest of the line arrives as a binary frame
 //   +sub +unsub  (room:7)   +pause +resume (inbound)   +token (set_token)
 //   +now (reconnect_now)    +close   +connect
 // Checked: every frame the client sends decodes cleanly, and every reliable
@@ -70,6 +72,8 @@ class ClientHarness {
         transport_closed(line.substr(1));
       } else if (line[0] == '+') {
         command(line.substr(1));
+      } else if (line[0] == '%') {
+        session_.handle_binary(line.substr(1), now_);
       } else {
         session_.handle_text(expand(line), now_);
       }
@@ -83,16 +87,20 @@ class ClientHarness {
   }
 
  private:
-  void send(bool reliable, size_t padding = 0) {
+  void send(bool reliable, size_t padding = 0, PayloadKind payload = PayloadKind::Json) {
     const uint64_t id = next_message_id_++;
     const std::string data = R"({"n":)" + std::to_string(id) + R"(,"pad":")" + std::string(padding, 'x') + "\"}";
-    if (session_.send("room:7", data, reliable, id, now_) == SendStatus::Ok && reliable) unresolved_.insert(id);
+    if (session_.send("room:7", data, reliable, id, now_, payload) == SendStatus::Ok && reliable) {
+      unresolved_.insert(id);
+    }
   }
 
   void command(std::string_view name) {
     if (name == "pub") send(true);
     else if (name == "pubu") send(false);
     else if (name == "big") send(true, 2000);
+    else if (name == "bin") send(true, 0, PayloadKind::Binary);
+    else if (name == "binu") send(false, 0, PayloadKind::Binary);
     else if (name == "sub") session_.subscribe("room:7", now_);
     else if (name == "unsub") session_.unsubscribe("room:7", now_);
     else if (name == "pause") session_.set_inbound_paused(true);
@@ -152,10 +160,10 @@ class ClientHarness {
         }
       }
       std::string frame;
-      tether::core::FrameKind text_only_kind = tether::core::FrameKind::Text;  // JSON only here
-      while (session_.poll_transmit(frame, text_only_kind)) {
+      FrameKind kind = FrameKind::Text;
+      while (session_.poll_transmit(frame, kind)) {
         any = true;
-        check_sent_frame(frame);
+        check_sent_frame(frame, kind);
       }
       ClientEvent event;
       while (session_.poll_event(event)) {

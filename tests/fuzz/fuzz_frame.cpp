@@ -6,7 +6,10 @@
 //   is decodable in a channel message and never grows;
 // - channel_message_bound bounds what encode_channel_message writes;
 // - decoding with text_is_utf8 (as the runtimes do) changes nothing for a
-//   frame that is valid UTF-8.
+//   frame that is valid UTF-8;
+// - the same bytes as a binary frame: a rejected one yields one issue and no
+//   message, and every record it decodes re-encodes to a record that decodes
+//   to the same fields; binary_record_bound bounds the encoding.
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -78,12 +81,48 @@ void check_with(std::string_view input, const CodecLimits& limits) {
   if (validate_json_payload(input, limits) == CodecError::None) check_payload_sends(input, limits);
 }
 
+void check_binary(std::string_view input, const CodecLimits& limits) {
+  std::vector<Message> messages;
+  std::vector<DecodeIssue> issues;
+  const CodecError error = decode_binary_frame(input, limits, messages, issues);
+  if (error != CodecError::None) {
+    FUZZ_CHECK(messages.empty() && issues.size() == 1 && issues[0].error == error,
+               "a rejected binary frame must yield no message and exactly one issue");
+    return;
+  }
+  std::string again;
+  for (const Message& m : messages) {
+    FUZZ_CHECK(m.payload == PayloadKind::Binary && m.type == MessageType::Channel, "a record decoded as something else");
+    const size_t before = again.size();
+    encode_binary_channel_message(m.channel, m.data, m.timestamp, m.require_ack ? m.id : 0, m.base, again);
+    FUZZ_CHECK(again.size() - before <= binary_record_bound(m.channel, m.data.size()),
+               "binary_record_bound is below the encoded size");
+  }
+  if (messages.empty()) return;
+  CodecLimits any_size = limits;
+  any_size.max_frame_bytes = SIZE_MAX;
+  std::vector<Message> decoded;
+  std::vector<DecodeIssue> decoded_issues;
+  FUZZ_CHECK(decode_binary_frame(again, any_size, decoded, decoded_issues) == CodecError::None &&
+                 decoded.size() == messages.size() && decoded_issues.empty(),
+             "re-encoded binary records were rejected");
+  for (size_t i = 0; i < decoded.size(); ++i) {
+    const Message& a = messages[i];
+    const Message& b = decoded[i];
+    FUZZ_CHECK(a.channel == b.channel && a.data == b.data && a.timestamp == b.timestamp &&
+                   a.require_ack == b.require_ack && a.id == b.id && (!a.require_ack || a.base == b.base),
+               "a binary record changed in a round trip");
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   check_with(input, CodecLimits{});
   check_with(input, tight_limits());
+  check_binary(input, CodecLimits{});
+  check_binary(input, tight_limits());
 
   // Limits only ever reject: what passes the tight ones passes the defaults alike.
   std::vector<Message> tight_out, default_out;

@@ -6,14 +6,15 @@
 // authenticates as alice with a harness-signed token (resuming the last
 // session, if any); the fuzzer can still send its own `auth`. Its second
 // bit routes client publishes through the host (publishes_to_host), as
-// tether-server with an application does. Then a script (harness.h) with
-// these transport events:
+// tether-server with an application does; its third makes that auth offer
+// binary frames. Then a script (harness.h) with these transport events:
 //   !drop      the connection drops; the client reconnects on a new one
 //              (as it does before its next frame after the server closed it)
 //   !open      the client opens another connection, the old one stays up
 //   !block     the current connection's socket stops taking output (!unblock)
 //   !restart   graceful restart: every connection closes 1001, the endpoint
 //              goes through snapshot/restore, a client reconnects
+//   %BYTES     the rest of the line arrives as a binary frame
 // Checked: every frame the server sends decodes cleanly, a restart restores
 // every session it saved, and a session's buffer never passes its bound.
 #include <cstddef>
@@ -55,8 +56,11 @@ constexpr size_t kMaxConnections = 16;
 
 class ServerHarness {
  public:
-  ServerHarness(bool auto_auth, bool publishes_to_host)
-      : config_(fuzz_config(publishes_to_host)), authority_(kFuzzSecret, 0, 0, 3'600'000), auto_auth_(auto_auth) {
+  ServerHarness(bool auto_auth, bool publishes_to_host, bool offer_binary)
+      : config_(fuzz_config(publishes_to_host)),
+        authority_(kFuzzSecret, 0, 0, 3'600'000),
+        auto_auth_(auto_auth),
+        offer_binary_(offer_binary) {
     endpoint_ = std::make_unique<ServerEndpoint>(config_, authority_, 42);
   }
 
@@ -77,6 +81,12 @@ class ServerHarness {
         }
       } else if (line == "!restart") {
         restart();
+      } else if (line[0] == '%') {
+        if (current() == nullptr || !current()->open) connect();
+        if (Connection* c = current(); c != nullptr && c->open) {
+          endpoint_->set_writable(c->id, c->writable);
+          endpoint_->handle_binary(c->id, line.substr(1), now_);
+        }
       } else {
         // A client whose connection was closed reconnects before sending more.
         if (current() == nullptr || !current()->open) connect();
@@ -112,6 +122,7 @@ class ServerHarness {
     if (!auto_auth_) return;
     std::string auth = R"({"type":"auth","token":")" + Tokens::get().alice + "\"";
     if (!last_session_.empty()) auth += R"(,"session":")" + last_session_ + R"(","lastSeq":0)";
+    if (offer_binary_) auth += R"(,"binary":true)";
     endpoint_->handle_text(id, auth + "}", now_);
     flush();
   }
@@ -194,9 +205,9 @@ class ServerHarness {
     Connection* c = find(id);
     if (c == nullptr || !c->open) return;
     std::string frame;
-    tether::core::FrameKind text_only_kind = tether::core::FrameKind::Text;  // JSON only here
+    FrameKind kind = FrameKind::Text;
     endpoint_->set_writable(id, c->writable);
-    while (endpoint_->poll_transmit(id, frame, text_only_kind, now_)) check_sent_frame(frame);
+    while (endpoint_->poll_transmit(id, frame, kind, now_)) check_sent_frame(frame, kind);
     TransportAction action;
     while (endpoint_->poll_action(id, action)) {
       if (action.kind == TransportAction::Kind::Close) drop(c);
@@ -215,6 +226,7 @@ class ServerHarness {
   std::vector<Connection> connections_;
   TimeMs now_ = kStart;
   bool auto_auth_;
+  bool offer_binary_;
   std::string last_session_;  // the id a reconnecting client resumes ($session)
 };
 
@@ -222,7 +234,7 @@ class ServerHarness {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  ServerHarness harness((data[0] & 1) != 0, (data[0] & 2) != 0);
+  ServerHarness harness((data[0] & 1) != 0, (data[0] & 2) != 0, (data[0] & 4) != 0);
   harness.run(std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
   return 0;
 }

@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "core/codec.h"
+#include "core/codec_binary.h"
+#include "core/frame_writer.h"
 #include "core/jwt.h"
 #include "core/time.h"
 
@@ -121,12 +123,13 @@ inline TimeMs parse_advance(std::string_view line) {
 // Whatever a session sends must be a frame any peer decodes without a
 // single complaint: nothing it writes may be malformed, mistyped or missing
 // a field. (Size and batch limits are the peer's, checked elsewhere.)
-inline void check_sent_frame(std::string_view frame) {
+inline void check_sent_frame(std::string_view frame, FrameKind kind = FrameKind::Text) {
   CodecLimits generous;
   generous.max_frame_bytes = SIZE_MAX;
   std::vector<Message> messages;
   std::vector<DecodeIssue> issues;
-  const CodecError error = decode_frame(frame, generous, messages, issues);
+  const CodecError error = kind == FrameKind::Binary ? decode_binary_frame(frame, generous, messages, issues)
+                                                     : decode_frame(frame, generous, messages, issues);
   if (error != CodecError::None || !issues.empty()) {
     std::fprintf(stderr, "sent frame: %.*s\nissue: %s %s\n", static_cast<int>(std::min<size_t>(frame.size(), 2000)),
                  frame.data(), codec_error_name(issues.empty() ? error : issues[0].error),

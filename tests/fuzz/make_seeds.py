@@ -187,3 +187,33 @@ write('state_file', 'old-format', state([session('s1', nextMessageId=3, nextSeq=
 write('state_file', 'bad-version', '{"version":2,"sessions":[]}')
 write('state_file', 'bad-entry', state([{'id': 's1'}]))
 print('state seeds', len(os.listdir(f'{out}/state_file')))
+
+# ---- binary frames (PROTOCOL.md 5.1): records, and scripts that negotiate them
+def varint(n):
+    b = b''
+    while n >= 0x80:
+        b += bytes([(n & 0x7f) | 0x80])
+        n >>= 7
+    return b + bytes([n])
+
+def record(channel, data, seq=0, base=0, ts=0):
+    flags = (1 if seq else 0) | (2 if ts else 0)
+    b = bytes([flags]) + varint(len(channel)) + channel
+    if seq:
+        b += varint(seq) + varint(base)
+    if ts:
+        b += varint(((ts << 1) ^ (ts >> 63)) & (2**64 - 1))
+    return b + varint(len(data)) + data
+
+write('frame', 'binary-example', record(b'room', b'\x01\x02\x03', 5, 3))
+write('frame', 'binary-batch', record(b'room:7', b'', 1, 1, 1700000000000) + record(b'a', b'\xff\x00') +
+      record(b'x' * 300, b'z', 2, 1))
+# Server: auto-auth (bit 1) offering binary (bit 4), subscribe, binary publishes, an ack.
+write('server', 'binary-publish', b'\x05{"type":"subscribe","channel":"room:7"}\n%' + record(b'room:7', b'hi', 1, 1) +
+      record(b'room:7', b'u') + b'\n@500\n%' + record(b'room:7', b'again', 2, 1) + b'\n{"type":"ack","upTo":2}\n')
+write('server', 'binary-unoffered', b'\x01%' + record(b'room:7', b'x', 1, 1) + b'\n')  # closed 1003
+# Client: a server that agrees to binary, binary sends and deliveries; and one that does not.
+write('client', 'binary-session', b'\x01{"type":"auth_success","session":"s1","binary":true}\n+bin\n+binu\n%' +
+      record(b'room:7', b'payload', 1, 0) + b'\n@100\n%' + record(b'room:7', b'u') + b'\n')
+write('client', 'binary-unnegotiated', b'\x00{"type":"auth_success","session":"s1"}\n+bin\n%' +
+      record(b'room:7', b'x', 1, 0) + b'\n')
