@@ -48,10 +48,13 @@ bool CapiEchoDriver::connect(uint16_t port, const std::string& token, std::strin
 
 bool CapiEchoDriver::send(const std::string& payload, std::string* error) {
   uint64_t message_id = 0;
-  const int32_t result = tether_client_send(client_, kEchoChannel, payload.data(), payload.size(),
-                                            TETHER_SEND_RELIABLE, &message_id);
+  const int32_t result =
+      binary_ ? tether_client_send_bytes(client_, kEchoChannel, payload.data(), payload.size(), TETHER_SEND_RELIABLE,
+                                         &message_id)
+              : tether_client_send(client_, kEchoChannel, payload.data(), payload.size(), TETHER_SEND_RELIABLE,
+                                   &message_id);
   if (result != TETHER_OK) {
-    *error = "tether_client_send: " + last_error(client_);
+    *error = std::string(binary_ ? "tether_client_send_bytes: " : "tether_client_send: ") + last_error(client_);
     return false;
   }
   ++sent_;

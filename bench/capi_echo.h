@@ -21,6 +21,8 @@ class CapiEchoDriver {
 
   // Creates the client, connects to ws://127.0.0.1:port and subscribes.
   bool connect(uint16_t port, const std::string& token, std::string* error);
+  // Sends payloads as bytes (tether_client_send_bytes, binary frames) instead of JSON.
+  void set_binary(bool binary) { binary_ = binary; }
 
   // Keeps `window` sends incomplete; counts completed sends per second.
   bool run_throughput(const std::string& payload, uint32_t window, const PhaseLimits& limits,
@@ -37,6 +39,7 @@ class CapiEchoDriver {
   bool drain(std::string* error);
 
   tether_client* client_ = nullptr;
+  bool binary_ = false;
   uint64_t sent_ = 0;
   uint64_t echoes_ = 0;
   uint64_t acks_ = 0;

@@ -10,7 +10,9 @@ endif()
 set(positive "([1-9][0-9]*(\\.[0-9]+)?|0\\.[0-9]*[1-9][0-9]*)")
 foreach(size 64B 1KB)
   foreach(figure reliable_${size}_msgs_per_s rtt_${size}_p50_us rtt_${size}_p99_us
-                 echo_capi_${size}_msgs_per_s echo_capi_rtt_${size}_p50_us echo_capi_rtt_${size}_p99_us)
+                 echo_capi_${size}_msgs_per_s echo_capi_rtt_${size}_p50_us echo_capi_rtt_${size}_p99_us
+                 echo_capi_binary_${size}_msgs_per_s echo_capi_binary_rtt_${size}_p50_us
+                 echo_capi_binary_rtt_${size}_p99_us)
     if(NOT output MATCHES "(^|\n)${figure} tether=${positive} baseline=${positive} ratio=${positive}\n")
       message(FATAL_ERROR "missing or empty figure: ${figure}")
     endif()

@@ -3,7 +3,9 @@
 // throughput (1000 in flight), one-at-a-time round trip p50/p99, and heap
 // allocations per Engine::pump() while messages flow: for the client Engine
 // (acked publish), and through the C ABI with each message echoed back by
-// the server's fan-out (echo_capi_*), as an outside harness measures. Each figure is printed
+// the server's fan-out (echo_capi_*), as an outside harness measures, with
+// JSON and with binary payloads of the same size (echo_capi_binary_*, in
+// binary frames; the baseline stays the raw text echo). Each figure is printed
 // on one line with the ratio tether/baseline. Not a pass/fail test: it exits
 // non-zero only when setup or a phase breaks.
 //
@@ -82,33 +84,52 @@ bool measure_payload(Contenders& c, const BenchPlan& plan, size_t payload_bytes,
     return false;
   }
 
+  // Binary payloads of the same size: bytes a JSON parser would refuse.
+  std::string bytes(payload_bytes, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>((i * 131 + 7) & 0xff);
+  auto capi_throughput = [&](bool binary, const PhaseLimits& limits, ThroughputResult* turn) {
+    c.capi_client.set_binary(binary);
+    return c.capi_client.run_throughput(binary ? bytes : payload, kWindow, limits, turn, error);
+  };
+  auto capi_pings = [&](bool binary, RttSamples* samples) {
+    c.capi_client.set_binary(binary);
+    return c.capi_client.run_pings(binary ? bytes : payload, plan.pings, samples, error);
+  };
+
   ThroughputResult raw;
   ThroughputResult tether;
   ThroughputResult capi;
+  ThroughputResult capi_binary;
   ThroughputResult capi_turn;
-  if (!c.capi_client.run_throughput(payload, kWindow, plan.warmup, &capi_turn, error)) return false;
+  if (!capi_throughput(false, plan.warmup, &capi_turn) || !capi_throughput(true, plan.warmup, &capi_turn)) {
+    return false;
+  }
   for (int round = 0; round < plan.rounds; ++round) {
     if (!c.raw_client.run_throughput(payload, kWindow, plan.throughput, &raw_turn, error) ||
-        !c.tether_client.run_throughput(payload, kWindow, plan.throughput, &tether_turn, &turn_allocations, error) ||
-        !c.capi_client.run_throughput(payload, kWindow, plan.throughput, &capi_turn, error)) {
+        !c.tether_client.run_throughput(payload, kWindow, plan.throughput, &tether_turn, &turn_allocations, error)) {
       return false;
     }
     raw.add(raw_turn);
     tether.add(tether_turn);
+    if (!capi_throughput(false, plan.throughput, &capi_turn)) return false;
     capi.add(capi_turn);
+    if (!capi_throughput(true, plan.throughput, &capi_turn)) return false;
+    capi_binary.add(capi_turn);
     allocations->allocations += turn_allocations.allocations;
     allocations->pumps += turn_allocations.pumps;
   }
   print_figure("reliable_" + label + "_msgs_per_s", tether.per_second(), raw.per_second(), 0);
   print_figure("echo_capi_" + label + "_msgs_per_s", capi.per_second(), raw.per_second(), 0);
+  print_figure("echo_capi_binary_" + label + "_msgs_per_s", capi_binary.per_second(), raw.per_second(), 0);
 
   RttSamples raw_rtt;
   RttSamples tether_rtt;
   RttSamples capi_rtt;
+  RttSamples capi_binary_rtt;
   for (int round = 0; round < plan.rounds; ++round) {
     if (!c.raw_client.run_pings(payload, plan.pings, &raw_rtt, error) ||
-        !c.tether_client.run_pings(payload, plan.pings, &tether_rtt, error) ||
-        !c.capi_client.run_pings(payload, plan.pings, &capi_rtt, error)) {
+        !c.tether_client.run_pings(payload, plan.pings, &tether_rtt, error) || !capi_pings(false, &capi_rtt) ||
+        !capi_pings(true, &capi_binary_rtt)) {
       return false;
     }
   }
@@ -116,6 +137,10 @@ bool measure_payload(Contenders& c, const BenchPlan& plan, size_t payload_bytes,
   print_figure("rtt_" + label + "_p99_us", tether_rtt.percentile(0.99), raw_rtt.percentile(0.99), 1);
   print_figure("echo_capi_rtt_" + label + "_p50_us", capi_rtt.percentile(0.50), raw_rtt.percentile(0.50), 1);
   print_figure("echo_capi_rtt_" + label + "_p99_us", capi_rtt.percentile(0.99), raw_rtt.percentile(0.99), 1);
+  print_figure("echo_capi_binary_rtt_" + label + "_p50_us", capi_binary_rtt.percentile(0.50),
+               raw_rtt.percentile(0.50), 1);
+  print_figure("echo_capi_binary_rtt_" + label + "_p99_us", capi_binary_rtt.percentile(0.99),
+               raw_rtt.percentile(0.99), 1);
   return true;
 }
 
