@@ -9,13 +9,18 @@
 // on one line with the ratio tether/baseline. Not a pass/fail test: it exits
 // non-zero only when setup or a phase breaks.
 //
-// Usage: tether-bench [--quick] [--pin]
+// Usage: tether-bench [--quick] [--pin] [--only WORKLOAD] [--size BYTES]
 //   --quick  short phases, for the smoke test
 //   --pin    servers on CPU 0, clients on CPU 1 (Tether's host and io threads
 //            then share one core, as in a game pinned by its engine)
+//   --only   one Tether workload against the baseline: engine (acked
+//            publish), capi (JSON echo) or capi_binary; for profiling
+//   --size   one payload size instead of 64 and 1024
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "allocation_counter.h"
 #include "capi_echo.h"
@@ -48,6 +53,13 @@ BenchPlan plan_for(bool quick) {
   return {3, {200000, milliseconds(300)}, {1000000, milliseconds(1200)}, {10000, milliseconds(800)}};
 }
 
+// Which Tether workloads run; the raw baseline always does.
+struct Selection {
+  bool engine = true;
+  bool capi = true;
+  bool capi_binary = true;
+};
+
 struct Contenders {
   RawEchoServer raw_server;
   RawEchoClient raw_client;
@@ -72,15 +84,16 @@ void print_figure(const std::string& name, double tether, double baseline, int d
 }
 
 // Runs every phase for one payload size; false (and *error) if one broke.
-bool measure_payload(Contenders& c, const BenchPlan& plan, size_t payload_bytes, const std::string& label,
-                     PumpAllocations* allocations, std::string* error) {
+bool measure_payload(Contenders& c, const BenchPlan& plan, const Selection& only, size_t payload_bytes,
+                     const std::string& label, PumpAllocations* allocations, std::string* error) {
   const std::string payload = json_payload(payload_bytes);
   ThroughputResult raw_turn;
   ThroughputResult tether_turn;
   PumpAllocations turn_allocations;
   // Warm both sides first: buffers grow to their working size, caches fill.
   if (!c.raw_client.run_throughput(payload, kWindow, plan.warmup, &raw_turn, error) ||
-      !c.tether_client.run_throughput(payload, kWindow, plan.warmup, &tether_turn, &turn_allocations, error)) {
+      (only.engine &&
+       !c.tether_client.run_throughput(payload, kWindow, plan.warmup, &tether_turn, &turn_allocations, error))) {
     return false;
   }
 
@@ -101,26 +114,35 @@ bool measure_payload(Contenders& c, const BenchPlan& plan, size_t payload_bytes,
   ThroughputResult capi;
   ThroughputResult capi_binary;
   ThroughputResult capi_turn;
-  if (!capi_throughput(false, plan.warmup, &capi_turn) || !capi_throughput(true, plan.warmup, &capi_turn)) {
+  if ((only.capi && !capi_throughput(false, plan.warmup, &capi_turn)) ||
+      (only.capi_binary && !capi_throughput(true, plan.warmup, &capi_turn))) {
     return false;
   }
   for (int round = 0; round < plan.rounds; ++round) {
-    if (!c.raw_client.run_throughput(payload, kWindow, plan.throughput, &raw_turn, error) ||
-        !c.tether_client.run_throughput(payload, kWindow, plan.throughput, &tether_turn, &turn_allocations, error)) {
-      return false;
-    }
+    if (!c.raw_client.run_throughput(payload, kWindow, plan.throughput, &raw_turn, error)) return false;
     raw.add(raw_turn);
-    tether.add(tether_turn);
-    if (!capi_throughput(false, plan.throughput, &capi_turn)) return false;
-    capi.add(capi_turn);
-    if (!capi_throughput(true, plan.throughput, &capi_turn)) return false;
-    capi_binary.add(capi_turn);
-    allocations->allocations += turn_allocations.allocations;
-    allocations->pumps += turn_allocations.pumps;
+    if (only.engine) {
+      if (!c.tether_client.run_throughput(payload, kWindow, plan.throughput, &tether_turn, &turn_allocations, error)) {
+        return false;
+      }
+      tether.add(tether_turn);
+      allocations->allocations += turn_allocations.allocations;
+      allocations->pumps += turn_allocations.pumps;
+    }
+    if (only.capi) {
+      if (!capi_throughput(false, plan.throughput, &capi_turn)) return false;
+      capi.add(capi_turn);
+    }
+    if (only.capi_binary) {
+      if (!capi_throughput(true, plan.throughput, &capi_turn)) return false;
+      capi_binary.add(capi_turn);
+    }
   }
-  print_figure("reliable_" + label + "_msgs_per_s", tether.per_second(), raw.per_second(), 0);
-  print_figure("echo_capi_" + label + "_msgs_per_s", capi.per_second(), raw.per_second(), 0);
-  print_figure("echo_capi_binary_" + label + "_msgs_per_s", capi_binary.per_second(), raw.per_second(), 0);
+  if (only.engine) print_figure("reliable_" + label + "_msgs_per_s", tether.per_second(), raw.per_second(), 0);
+  if (only.capi) print_figure("echo_capi_" + label + "_msgs_per_s", capi.per_second(), raw.per_second(), 0);
+  if (only.capi_binary) {
+    print_figure("echo_capi_binary_" + label + "_msgs_per_s", capi_binary.per_second(), raw.per_second(), 0);
+  }
 
   RttSamples raw_rtt;
   RttSamples tether_rtt;
@@ -128,19 +150,18 @@ bool measure_payload(Contenders& c, const BenchPlan& plan, size_t payload_bytes,
   RttSamples capi_binary_rtt;
   for (int round = 0; round < plan.rounds; ++round) {
     if (!c.raw_client.run_pings(payload, plan.pings, &raw_rtt, error) ||
-        !c.tether_client.run_pings(payload, plan.pings, &tether_rtt, error) || !capi_pings(false, &capi_rtt) ||
-        !capi_pings(true, &capi_binary_rtt)) {
+        (only.engine && !c.tether_client.run_pings(payload, plan.pings, &tether_rtt, error)) ||
+        (only.capi && !capi_pings(false, &capi_rtt)) || (only.capi_binary && !capi_pings(true, &capi_binary_rtt))) {
       return false;
     }
   }
-  print_figure("rtt_" + label + "_p50_us", tether_rtt.percentile(0.50), raw_rtt.percentile(0.50), 1);
-  print_figure("rtt_" + label + "_p99_us", tether_rtt.percentile(0.99), raw_rtt.percentile(0.99), 1);
-  print_figure("echo_capi_rtt_" + label + "_p50_us", capi_rtt.percentile(0.50), raw_rtt.percentile(0.50), 1);
-  print_figure("echo_capi_rtt_" + label + "_p99_us", capi_rtt.percentile(0.99), raw_rtt.percentile(0.99), 1);
-  print_figure("echo_capi_binary_rtt_" + label + "_p50_us", capi_binary_rtt.percentile(0.50),
-               raw_rtt.percentile(0.50), 1);
-  print_figure("echo_capi_binary_rtt_" + label + "_p99_us", capi_binary_rtt.percentile(0.99),
-               raw_rtt.percentile(0.99), 1);
+  auto print_rtt = [&](const std::string& name, const RttSamples& samples) {
+    print_figure(name + "_" + label + "_p50_us", samples.percentile(0.50), raw_rtt.percentile(0.50), 1);
+    print_figure(name + "_" + label + "_p99_us", samples.percentile(0.99), raw_rtt.percentile(0.99), 1);
+  };
+  if (only.engine) print_rtt("rtt", tether_rtt);
+  if (only.capi) print_rtt("echo_capi_rtt", capi_rtt);
+  if (only.capi_binary) print_rtt("echo_capi_binary_rtt", capi_binary_rtt);
   return true;
 }
 
@@ -149,13 +170,31 @@ bool measure_payload(Contenders& c, const BenchPlan& plan, size_t payload_bytes,
 int main(int argc, char** argv) {
   bool quick = false;
   bool pin = false;
+  Selection only;
+  std::vector<size_t> sizes = {64, 1024};
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--quick") == 0) {
+    const std::string arg = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (arg == "--quick") {
       quick = true;
-    } else if (std::strcmp(argv[i], "--pin") == 0) {
+    } else if (arg == "--pin") {
       pin = true;
+    } else if (arg == "--only" && has_value) {
+      const std::string name = argv[++i];
+      only = {name == "engine", name == "capi", name == "capi_binary"};
+      if (!only.engine && !only.capi && !only.capi_binary) {
+        std::fprintf(stderr, "tether-bench: --only engine, capi or capi_binary\n");
+        return 2;
+      }
+    } else if (arg == "--size" && has_value) {
+      const long bytes = std::strtol(argv[++i], nullptr, 10);
+      if (bytes < 8 || bytes > (1 << 19)) {
+        std::fprintf(stderr, "tether-bench: --size between 8 and 524288\n");
+        return 2;
+      }
+      sizes = {static_cast<size_t>(bytes)};
     } else {
-      std::fprintf(stderr, "usage: %s [--quick] [--pin]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--quick] [--pin] [--only engine|capi|capi_binary] [--size BYTES]\n", argv[0]);
       return 2;
     }
   }
@@ -180,10 +219,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   PumpAllocations allocations;
-  if (!measure_payload(contenders, plan, 64, "64B", &allocations, &error) ||
-      !measure_payload(contenders, plan, 1024, "1KB", &allocations, &error)) {
-    std::fprintf(stderr, "tether-bench: %s\n", error.c_str());
-    return 1;
+  for (const size_t bytes : sizes) {
+    const std::string label = bytes == 64 ? "64B" : bytes == 1024 ? "1KB" : std::to_string(bytes) + "B";
+    if (!measure_payload(contenders, plan, only, bytes, label, &allocations, &error)) {
+      std::fprintf(stderr, "tether-bench: %s\n", error.c_str());
+      return 1;
+    }
   }
   std::printf("allocations_per_pump=%.2f (pumps=%llu, counting %s)\n", allocations.per_pump(),
               static_cast<unsigned long long>(allocations.pumps),
