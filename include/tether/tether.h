@@ -162,7 +162,10 @@ typedef enum tether_event_type {
                                           resume): the subscription is gone for good */
   TETHER_EVENT_ERROR = 12,             /* code, reason: a protocol complaint; the session goes on
                                           ("frame_refused": the transport would not send a frame;
-                                          the connection is dropped and the session reconnects) */
+                                          the connection is dropped and the session reconnects;
+                                          "binary_unsupported": binary messages were dropped, on
+                                          their way out to or in from a server without binary,
+                                          the reason says how many) */
   TETHER_EVENT_TRANSPORT_ERROR = 13,   /* code (e.g. "connect_failed", "tls_verify_failed",
                                           "tls_hostname_mismatch", "tls_pin_mismatch"), reason,
                                           close_code; a state change follows */
