@@ -167,14 +167,15 @@ void UTetherSubsystem::Tick(float DeltaTime)
 		tether_client_reconnect_now(Client);
 	}
 	tether_client* Pumped = Client;
-	const int32 Count = tether_client_pump(Pumped);
-	// A delegate may call Disconnect or Connect: stop once the client changes.
+	// One call for the whole frame's events (an array the client owns until
+	// the next pump), rather than one tether_client_event() call per event.
+	const tether_event* Events = nullptr;
+	const int32 Count = tether_client_pump_events(Pumped, &Events);
+	// A delegate may call Disconnect or Connect, which frees the array: stop
+	// once the client changes, before reading further.
 	for (int32 Index = 0; Index < Count && Client == Pumped; ++Index)
 	{
-		if (const tether_event* Event = tether_client_event(Pumped, static_cast<uint32_t>(Index)))
-		{
-			Dispatch(*Event);
-		}
+		Dispatch(Events[Index]);
 	}
 }
 
