@@ -8,9 +8,9 @@
 # churn stops, both hold the descriptors they held at the start.
 #   ./scripts/soak.sh [MINUTES]              default 30, one sample a minute
 #   ./scripts/soak.sh 3 --sample-seconds 20  a short check
-#   other options, passed on: --warmup-minutes W (default: half the run, at
-#   most 15: each client's buffers grow to their high-water marks as faults
-#   and replacements reach it, which takes about 15 minutes with 200),
+#   other options, passed on: --warmup-minutes W (default: two thirds of the
+#   run, at most 20: each client's buffers grow to their high-water marks as
+#   faults and replacements reach it, which takes about 20 minutes with 200),
 #   --clients N (200), --rate R (publishes per client per second, 2),
 #   --fault-seconds F (a proxy fault every F s, 0.5), --churn-seconds C (a
 #   client replaced every C s, 3), --faults reset,fin,blackhole,segments
