@@ -1,7 +1,6 @@
 #include "core/codec.h"
 
 #include <rapidjson/encodings.h>
-#include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 #include <rapidjson/writer.h>
 
@@ -50,7 +49,17 @@ class FrameHandler
       : limits_(limits), out_(out), issues_(issues) {}
 
   CodecError raised() const { return frame_error_; }
-  void set_stream(const rapidjson::MemoryStream* stream) { stream_ = stream; }
+  // Where the reader is. Inside String(), Key() and RawNumber() that is the
+  // token's start on a StringStream and just past it on a MemoryStream
+  // (codec_parse.h); elsewhere just past what was read, on both.
+  void set_stream(const rapidjson::StringStream* stream, std::string_view text) {
+    string_stream_ = stream;
+    text_ = text;
+  }
+  void set_stream(const rapidjson::MemoryStream* stream, std::string_view text) {
+    memory_stream_ = stream;
+    text_ = text;
+  }
   // The frame being parsed is a masked copy of `original` (json_numbers.h):
   // every number's text comes from the original, at the same offset.
   void read_numbers_from(std::string_view original) { original_ = original; }
@@ -60,9 +69,9 @@ class FrameHandler
   bool Bool(bool b) { return on_scalar({Scalar::Bool, b, {}}); }
   bool RawNumber(const char* str, rapidjson::SizeType length, bool) {
     std::string_view text(str, length);
-    if (original_.data() != nullptr && stream_ != nullptr && stream_->Tell() >= length) {
-      // The reader has just consumed the number, so it started `length` back.
-      const std::string_view real = number_token_at(original_, stream_->Tell() - length);
+    if (original_.data() != nullptr) {
+      const size_t start = memory_stream_ != nullptr ? tell() - std::min<size_t>(tell(), length) : tell();
+      const std::string_view real = number_token_at(original_, start);
       if (!real.empty()) text = real;
     }
     return on_scalar({Scalar::Number, false, text});
@@ -76,7 +85,7 @@ class FrameHandler
     if (mode_ == Mode::Data) return true;  // part of the slice taken at its end
     if (mode_ == Mode::None) {  // a message's own key; its value starts after the ':'
       field_ = lookup_field({str, length});
-      after_key_ = stream_->Tell();
+      after_key_ = memory_stream_ != nullptr ? tell() : string_token_end(frame(), tell());
     }
     return true;
   }
@@ -221,25 +230,47 @@ class FrameHandler
     seen_ |= bit(Field::Data);
   }
 
+  // Where a string token that starts at `quote` ends (just past its closing
+  // quote). The reader has checked the whole token before calling us, so
+  // this only steps over escapes to find its end.
+  static size_t string_token_end(std::string_view frame, size_t quote) {
+    size_t from = quote + 1;
+    while (from < frame.size()) {
+      const void* found = std::memchr(frame.data() + from, '"', frame.size() - from);
+      if (found == nullptr) break;
+      const size_t at = static_cast<size_t>(static_cast<const char*>(found) - frame.data());
+      size_t backslashes = 0;  // an odd run of them escapes this quote
+      while (at - backslashes > quote + 1 && frame[at - backslashes - 1] == '\\') ++backslashes;
+      if (backslashes % 2 == 0) return at + 1;
+      from = at + 1;
+    }
+    return frame.size();
+  }
+
   // "data" has just been read whole: copy it as written, from the ':' after
   // its key (skipped, with whitespace) to its end. An object or array ends
-  // at the '}' or ']' the reader is still at; a string or literal has been
-  // consumed; a number is as long as its text (in a masked copy the reader
-  // saw "0" and padding). From the original frame when parsing a masked
-  // copy (same offsets), so wide numbers keep their digits.
+  // at the '}' or ']' the reader is still at; a literal has been consumed;
+  // a string starts where the reader is (on a StringStream); a number is as
+  // long as its text (in a masked copy the reader saw "0" and padding).
   void take_data_slice(const Scalar* scalar) {
-    const std::string_view frame =
-        original_.data() != nullptr ? original_ : std::string_view(stream_->begin_, stream_->size_);
+    const std::string_view frame = this->frame();
     size_t start = after_key_;
     while (start < frame.size() && (frame[start] == ':' || is_json_whitespace(frame[start]))) ++start;
-    size_t end = stream_->Tell();
+    size_t end = tell();
     if (scalar == nullptr) {
       end += 1;
     } else if (scalar->kind == Scalar::Number) {
       end = start + scalar->text.size();
+    } else if (scalar->kind == Scalar::String && memory_stream_ == nullptr) {
+      end = string_token_end(frame, end);
     }
     message().data.assign(frame.substr(start, end - start));
   }
+
+  size_t tell() const { return memory_stream_ != nullptr ? memory_stream_->Tell() : string_stream_->Tell(); }
+  // The text offsets refer to: the original frame when parsing a masked
+  // copy (same offsets), so wide numbers keep their digits.
+  std::string_view frame() const { return original_.data() != nullptr ? original_ : text_; }
 
   void assign_field(const Scalar& value) {
     const Field f = field_;
@@ -386,7 +417,10 @@ class FrameHandler
   std::vector<Message>& out_;
   std::vector<DecodeIssue>& issues_;
   CodecError frame_error_ = CodecError::None;
-  const rapidjson::MemoryStream* stream_ = nullptr;
+  // One of them is set: the stream the reader reads.
+  const rapidjson::StringStream* string_stream_ = nullptr;
+  const rapidjson::MemoryStream* memory_stream_ = nullptr;
+  std::string_view text_;        // what the stream reads (or a padded copy of it)
   std::string_view original_;  // set when parsing a masked copy
 
   unsigned depth_ = 0;           // open objects/arrays

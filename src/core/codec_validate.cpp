@@ -20,7 +20,8 @@ using json::has_lone_surrogate;
 class DepthHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DepthHandler> {
  public:
   explicit DepthHandler(unsigned max_depth) : max_depth_(max_depth) {}
-  void set_stream(const rapidjson::MemoryStream*) {}
+  void set_stream(const rapidjson::StringStream*, std::string_view) {}
+  void set_stream(const rapidjson::MemoryStream*, std::string_view) {}
   bool Default() { return true; }
   bool String(const char* str, rapidjson::SizeType length, bool) {
     return check_string(str, length);
@@ -75,6 +76,7 @@ const char* codec_error_name(CodecError error) noexcept {
 }
 
 bool is_valid_utf8(std::string_view text) noexcept {
+  if (codec_detail::is_ascii(text)) return true;
   // RapidJSON's validator rejects overlong forms, surrogates and truncated
   // sequences; the memory stream reads NUL past the end, which no tail matches.
   rapidjson::MemoryStream stream(text.data(), text.size());

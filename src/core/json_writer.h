@@ -86,9 +86,20 @@ using Arena = rapidjson::MemoryPoolAllocator<>;
 // it means a lone surrogate: text that must be rejected, since writing it
 // out again would produce invalid UTF-8.
 inline bool has_lone_surrogate(const char* str, size_t length) {
-  for (size_t i = 0; i + 1 < length; ++i) {  // most strings are short: no memchr call
-    const auto byte = [&](size_t at) { return static_cast<unsigned char>(str[at]); };
-    if (byte(i) == 0xED && byte(i + 1) >= 0xA0) return true;
+  const auto byte = [&](size_t at) { return static_cast<unsigned char>(str[at]); };
+  if (length < 32) {  // most strings are short: no memchr call
+    for (size_t i = 0; i + 1 < length; ++i) {
+      if (byte(i) == 0xED && byte(i + 1) >= 0xA0) return true;
+    }
+    return false;
+  }
+  // A long one (a payload): memchr finds lead bytes many at a time.
+  for (size_t from = 0; from + 1 < length;) {
+    const void* hit = std::memchr(str + from, 0xED, length - 1 - from);
+    if (hit == nullptr) return false;
+    const size_t at = static_cast<size_t>(static_cast<const char*>(hit) - str);
+    if (byte(at + 1) >= 0xA0) return true;
+    from = at + 1;
   }
   return false;
 }

@@ -265,3 +265,45 @@ TEST_CASE("validate_json_payload checks what the peer will check", "[core][codec
     CHECK(validate_json_payload("[1,22]", small) == CodecError::TooLarge);
   }
 }
+
+TEST_CASE("raw control bytes in a string are refused wherever they fall, fast path or not", "[core][codec]") {
+  // RapidJSON 1.1.0's SSE2 string scan misses 0x1A..0x1F; the codec must not
+  // (codec_parse.h). Every alignment of the byte within 16-byte blocks, in
+  // long strings that take the SIMD path, in payloads and in frames.
+  for (int byte = 0x01; byte < 0x20; ++byte) {
+    for (size_t at = 0; at < 40; ++at) {
+      std::string text(64, 'x');
+      text[at] = static_cast<char>(byte);
+      const std::string payload = "\"" + text + "\"";
+      INFO("byte " << byte << " at " << at);
+      CHECK(validate_json_payload(payload, CodecLimits{}) != CodecError::None);
+      std::vector<Message> out;
+      std::vector<DecodeIssue> issues;
+      CodecLimits trusted;
+      trusted.text_is_utf8 = true;
+      CHECK(decode_frame(R"({"channel":"c","data":)" + payload + "}", trusted, out, issues) != CodecError::None);
+      CHECK(out.empty());
+      CHECK(decode_frame(R"({"channel":")" + text + R"(","data":1})", CodecLimits{}, out, issues) !=
+            CodecError::None);
+    }
+  }
+}
+
+TEST_CASE("long payloads are sliced exactly: escapes, quotes and backslashes at every offset", "[core][codec]") {
+  for (size_t at = 0; at < 40; ++at) {
+    for (const char* escape : {"\\\"", "\\\\", "\\n", "\\u00e9", "\\\\\\\""}) {
+      std::string text(64, 'y');
+      text.insert(at, escape);
+      const std::string payload = "\"" + text + "\"";
+      INFO(payload);
+      REQUIRE(validate_json_payload(payload, CodecLimits{}) == CodecError::None);
+      const std::string frame = R"({"channel":"c", "data" :  )" + payload + R"( ,"timestamp":5})";
+      std::vector<Message> out;
+      std::vector<DecodeIssue> issues;
+      REQUIRE(decode_frame(frame, CodecLimits{}, out, issues) == CodecError::None);
+      REQUIRE(out.size() == 1);
+      CHECK(out[0].data == payload);  // byte for byte, as written
+      CHECK(out[0].timestamp == 5);
+    }
+  }
+}
