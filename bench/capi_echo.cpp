@@ -46,19 +46,20 @@ bool CapiEchoDriver::connect(uint16_t port, const std::string& token, std::strin
   return false;
 }
 
-bool CapiEchoDriver::send(const std::string& payload, std::string* error) {
+CapiEchoDriver::SendResult CapiEchoDriver::send(const std::string& payload, std::string* error) {
   uint64_t message_id = 0;
   const int32_t result =
       binary_ ? tether_client_send_bytes(client_, kEchoChannel, payload.data(), payload.size(), TETHER_SEND_RELIABLE,
                                          &message_id)
               : tether_client_send(client_, kEchoChannel, payload.data(), payload.size(), TETHER_SEND_RELIABLE,
                                    &message_id);
+  if (result == TETHER_ERROR_QUEUE_FULL) return SendResult::QueueFull;
   if (result != TETHER_OK) {
     *error = std::string(binary_ ? "tether_client_send_bytes: " : "tether_client_send: ") + last_error(client_);
-    return false;
+    return SendResult::Failed;
   }
   ++sent_;
-  return true;
+  return SendResult::Sent;
 }
 
 bool CapiEchoDriver::pump(std::string* error) {
@@ -106,7 +107,9 @@ bool CapiEchoDriver::run_throughput(const std::string& payload, uint32_t window,
     }
     // A tight loop, as a game's may be: pump_events() yields when it sees one.
     while (sent_ - completed() < window && sent_ - first < limits.max_messages) {
-      if (!send(payload, error)) return false;
+      const SendResult sent = send(payload, error);
+      if (sent == SendResult::Failed) return false;
+      if (sent == SendResult::QueueFull) break;
     }
     if (!pump(error)) return false;
   }
@@ -119,7 +122,10 @@ bool CapiEchoDriver::run_pings(const std::string& payload, const PhaseLimits& li
   const Clock::time_point deadline = Clock::now() + limits.max_duration;
   while (samples->microseconds.size() < wanted && Clock::now() < deadline) {
     const Clock::time_point sent_at = Clock::now();
-    if (!send(payload, error)) return false;
+    if (send(payload, error) != SendResult::Sent) {  // one at a time: the queue cannot be full
+      if (error->empty()) *error = "capi: queue_full with nothing outstanding";
+      return false;
+    }
     while (completed() < sent_) {
       if (!pump(error)) return false;
       if (Clock::now() - sent_at > kDrainTimeout) {

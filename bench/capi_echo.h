@@ -31,7 +31,10 @@ class CapiEchoDriver {
   bool run_pings(const std::string& payload, const PhaseLimits& limits, RttSamples* samples, std::string* error);
 
  private:
-  bool send(const std::string& payload, std::string* error);
+  enum class SendResult { Sent, QueueFull, Failed };
+  // QueueFull is the library's backpressure (a window of large payloads can
+  // outgrow the client's queue byte limit): pump, then send again.
+  SendResult send(const std::string& payload, std::string* error);
   // One pump_events(); false (and *error) if a send failed or the link broke.
   bool pump(std::string* error);
   uint64_t completed() const { return echoes_ < acks_ ? echoes_ : acks_; }
