@@ -34,8 +34,9 @@ Result run(size_t messages, size_t per_turn, size_t payload_bytes) {
   ServerConfig server_config;
   Hs256Authority authority(secret);
   SessionTable table(1);
+  SessionScratch scratch;
   ClientSession client(client_config, 1);
-  ServerSession server(server_config, authority, table, 1);
+  ServerSession server(server_config, authority, table, scratch, 1);
 
   Result result;
   std::string frame;

@@ -57,10 +57,27 @@ bool FrameWriter::pop_frame(std::string& out, FrameKind& kind) {
   return true;
 }
 
+void FrameWriter::release_buffers() {
+  if (has_pending()) return;
+  std::string().swap(scratch_);
+  std::string().swap(open_frame_);
+  spare_.clear();
+  spare_.release();
+  done_.release();
+}
+
+namespace {
+// A string's own heap block; short strings live inside the object (SSO).
+size_t heap_bytes(const std::string& s) {
+  static const size_t inline_capacity = std::string().capacity();
+  return s.capacity() > inline_capacity ? s.capacity() : 0;
+}
+}  // namespace
+
 size_t FrameWriter::retained_bytes() const {
-  size_t bytes = scratch_.capacity() + open_frame_.capacity();
-  for (const DoneFrame& frame : done_) bytes += frame.bytes.capacity();
-  for (const std::string& buffer : spare_) bytes += buffer.capacity();
+  size_t bytes = heap_bytes(scratch_) + heap_bytes(open_frame_);
+  for (const DoneFrame& frame : done_) bytes += heap_bytes(frame.bytes);
+  for (const std::string& buffer : spare_) bytes += heap_bytes(buffer);
   return bytes;
 }
 

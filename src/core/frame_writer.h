@@ -49,6 +49,9 @@ class FrameWriter {
   bool has_pending() const { return !done_.empty() || open_count_ > 0; }
   // Heap bytes the writer holds (buffer capacities), pending frames included.
   size_t retained_bytes() const;
+  // With nothing pending, frees the buffers kept for reuse, so a quiet
+  // connection holds none; no-op otherwise.
+  void release_buffers();
 
  private:
   // Buffers kept for reuse, so that steady traffic allocates nothing: at

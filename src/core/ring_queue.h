@@ -52,6 +52,11 @@ class RingQueue {
     size_ = 0;
     drained();
   }
+  // Gives the array back even if it is small; only when empty.
+  void release() {
+    if (size_ == 0) std::vector<T>().swap(slots_);
+    head_ = 0;
+  }
   void swap(RingQueue& other) noexcept {
     slots_.swap(other.slots_);
     std::swap(head_, other.head_);

@@ -50,7 +50,7 @@ ServerEndpoint::~ServerEndpoint() = default;
 void ServerEndpoint::handle_open(ConnectionId id, TimeMs now) {
   if (id == 0 || connections_.count(id) != 0) return;
   wall_now_ = now + config_.session.wall_clock_offset_ms;
-  auto owned = std::make_unique<Connection>(config_.session, authority_, table_, id);
+  auto owned = std::make_unique<Connection>(config_.session, authority_, table_, scratch_, id);
   Connection& connection = *owned;
   connections_.emplace(id, std::move(owned));
   connection.error_window_start = now;

@@ -193,6 +193,7 @@ class ServerEndpoint {
   EndpointConfig config_;  // sessions hold a reference: never reassigned
   const TokenAuthority& authority_;
   SessionTable table_;
+  SessionScratch scratch_;  // shared by every connection's session
   std::unique_ptr<Broker> broker_;
   std::unordered_map<ConnectionId, std::unique_ptr<Connection>> connections_;
   std::vector<ConnectionId> dirty_;

@@ -9,8 +9,9 @@
 namespace tether::core {
 
 struct ServerEndpoint::Connection {
-  Connection(const ServerConfig& config, const TokenAuthority& authority, SessionTable& table, ConnectionId connection_id)
-      : session(config, authority, table, connection_id), id(connection_id) {}
+  Connection(const ServerConfig& config, const TokenAuthority& authority, SessionTable& table,
+             SessionScratch& scratch, ConnectionId connection_id)
+      : session(config, authority, table, scratch, connection_id), id(connection_id) {}
 
   ServerSession session;
   const ConnectionId id;

@@ -18,12 +18,24 @@ const char* validate(const ServerConfig& c) {
   return nullptr;
 }
 
+void SessionScratch::trim() {
+  // Enough for the batches of steady traffic; a burst's arrays go.
+  constexpr size_t kRetainedMessages = 64;
+  decoded.clear();
+  ready.clear();
+  issues.clear();
+  if (decoded.capacity() > kRetainedMessages) std::vector<Message>().swap(decoded);
+  if (ready.capacity() > kRetainedMessages) std::vector<Message>().swap(ready);
+  if (issues.capacity() > kRetainedMessages) std::vector<DecodeIssue>().swap(issues);
+}
+
 ServerSession::ServerSession(const ServerConfig& config, const TokenAuthority& authority,
-                             SessionTable& table, uint64_t connection_id)
+                             SessionTable& table, SessionScratch& scratch, uint64_t connection_id)
     : config_(config),
       authority_(authority),
       table_(table),
       connection_id_(connection_id),
+      scratch_(scratch),
       outbox_(config.limits.max_frame_bytes) {}
 
 void ServerSession::handle_open(TimeMs now) {
@@ -53,19 +65,23 @@ void ServerSession::handle_frame(std::string_view frame, FrameKind kind, TimeMs 
     close(close_code::kUnsupportedData, "binary frames are not supported");
     return;
   }
-  decoded_.clear();
-  issues_.clear();
+  std::vector<Message>& decoded = scratch_.decoded;
+  std::vector<DecodeIssue>& issues = scratch_.issues;
+  decoded.clear();
+  issues.clear();
   // Frame-level and element-level problems each come back as one issue.
   if (kind == FrameKind::Binary) {
-    decode_binary_frame(frame, config_.limits, decoded_, issues_);
+    decode_binary_frame(frame, config_.limits, decoded, issues);
   } else {
-    decode_frame(frame, config_.limits, decoded_, issues_);
+    decode_frame(frame, config_.limits, decoded, issues);
   }
-  for (const DecodeIssue& issue : issues_) send_error(codec_error_name(issue.error), issue.detail);
-  for (Message& msg : decoded_) {
+  for (const DecodeIssue& issue : issues) send_error(codec_error_name(issue.error), issue.detail);
+  for (Message& msg : decoded) {
     handle_message(std::move(msg), now);
-    if (closing_) return;
+    if (closing_) break;
   }
+  scratch_.trim();
+  if (closing_) return;
   if (state_) outbox_.queue_ack_if_due(state_->receiver);
   if (owns_state()) state_->drain_resolutions();
 }
@@ -176,9 +192,11 @@ void ServerSession::handle_channel(Message&& msg) {
     return;
   }
   if (!admit_reliable(msg)) return;  // not acked: the client resends it
-  state_->receiver.accept(std::move(msg), ready_);
-  for (Message& ready : ready_) publish(std::move(ready), true);
-  ready_.clear();
+  std::vector<Message>& ready = scratch_.ready;
+  ready.clear();
+  state_->receiver.accept(std::move(msg), ready);
+  for (Message& in_order : ready) publish(std::move(in_order), true);
+  ready.clear();
 }
 
 void ServerSession::publish(Message&& msg, bool reliable) {
@@ -355,7 +373,20 @@ bool ServerSession::poll_transmit(std::string& frame, FrameKind& kind, TimeMs no
       outbox_.queue_channel(view);
     }
   }
-  return outbox_.pop_frame(frame, kind);
+  if (outbox_.pop_frame(frame, kind)) {
+    // A frame after a second or more without one: this connection is quiet
+    // (an idle client's pong every 15 s), so its buffers are freed below
+    // once its frames are out, and an idle connection holds none.
+    constexpr TimeMs kBusyWithinMs = 1000;
+    if (now - last_frame_at_ >= kBusyWithinMs) release_when_drained_ = true;
+    last_frame_at_ = now;
+    return true;
+  }
+  if (std::exchange(release_when_drained_, false)) {
+    outbox_.release_buffers();
+    events_.release();
+  }
+  return false;
 }
 
 void ServerSession::drop_binary(const TransmitView& view) {

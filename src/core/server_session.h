@@ -76,10 +76,24 @@ struct ServerEvent {
   std::string reason;
 };
 
+// Decoding buffers that all sessions of one endpoint share. A frame is
+// decoded and handled within one call, so one set serves every session, and
+// an idle one keeps none: a set of its own stayed as large as its largest
+// batch (up to 4096 decoded messages of ~400 bytes) for as long as the
+// connection lived.
+struct SessionScratch {
+  std::vector<Message> decoded;
+  std::vector<Message> ready;  // reliable messages the receiver released in order
+  std::vector<DecodeIssue> issues;
+  // After a frame: frees what a large batch left behind.
+  void trim();
+};
+
 class ServerSession {
  public:
+  // `scratch` must outlive the session (the endpoint owns both).
   ServerSession(const ServerConfig& config, const TokenAuthority& authority, SessionTable& table,
-                uint64_t connection_id);
+                SessionScratch& scratch, uint64_t connection_id);
 
   void handle_open(TimeMs now);
   void handle_text(std::string_view frame, TimeMs now);
@@ -106,6 +120,9 @@ class ServerSession {
   // The attached session; null before auth or after a resume moved it elsewhere.
   const std::shared_ptr<SessionState>& state() const { return state_; }
   uint64_t connection_id() const { return connection_id_; }
+  // Heap bytes of this connection's outgoing buffers (frames and the buffers
+  // kept for reuse): 0 once a quiet connection's frames are out.
+  size_t retained_buffer_bytes() const { return outbox_.writer().retained_bytes(); }
 
  private:
   bool owns_state() const { return state_ && state_->owner_connection == connection_id_; }
@@ -142,6 +159,10 @@ class ServerSession {
   TimeMs auth_deadline_ = kNever;
   TimeMs idle_deadline_ = kNever;
   TimeMs token_expiry_ = kNever;  // local time at which the token expires
+  // Buffers kept for reuse are freed once a quiet connection's frames are out
+  // (poll_transmit); busy ones keep theirs, so steady traffic allocates nothing.
+  TimeMs last_frame_at_ = 0;
+  bool release_when_drained_ = false;
   // The client's auth `maxFrame`, capped by our own limit; 0 = it named none.
   // Frames to it stay within this, and a channel message that cannot fit is
   // dropped (Error event "too_large_for_client") rather than resent into
@@ -152,11 +173,9 @@ class ServerSession {
   // way to it, and it is told (error "binary_unsupported").
   bool client_binary_ = false;
 
+  SessionScratch& scratch_;
   SessionOutbox outbox_;
   PolledQueue<ServerEvent> events_;
-  std::vector<Message> decoded_;
-  std::vector<Message> ready_;
-  std::vector<DecodeIssue> issues_;
 };
 
 }  // namespace tether::core

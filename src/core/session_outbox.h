@@ -22,14 +22,19 @@ namespace tether::core {
 
 // A queue its owner fills and a runtime drains with poll(); what was
 // drained is cleared only once all of it was, so a steady state reuses the
-// same storage and queueing allocates nothing.
+// same storage and queueing allocates nothing. A burst's storage (a batch of
+// 4096 publishes is 4096 events) is freed once drained: an idle session must
+// not keep it.
 template <typename T>
 class PolledQueue {
  public:
+  static constexpr size_t kRetainedCapacity = 8;
+
   void push(T&& item) { items_.push_back(std::move(item)); }
   bool poll(T& out) {
     if (read_ == items_.size()) {
-      items_.clear();  // keeps the capacity
+      items_.clear();
+      if (items_.capacity() > kRetainedCapacity) std::vector<T>().swap(items_);
       read_ = 0;
       return false;
     }
@@ -38,6 +43,12 @@ class PolledQueue {
   }
   bool empty() const { return read_ == items_.size(); }
   size_t size() const { return items_.size() - read_; }
+  // Gives the storage back if everything was polled.
+  void release() {
+    if (!empty()) return;
+    std::vector<T>().swap(items_);
+    read_ = 0;
+  }
 
  private:
   std::vector<T> items_;
@@ -97,6 +108,12 @@ class SessionOutbox {
     actions_.push({kind, code, std::string(reason)});
   }
   bool poll_action(TransportAction& action) { return actions_.poll(action); }
+  // With nothing pending, frees every buffer kept for reuse (see
+  // ServerSession::poll_transmit).
+  void release_buffers() {
+    writer_.release_buffers();
+    actions_.release();
+  }
 
  private:
   FrameWriter writer_;

@@ -219,6 +219,7 @@ class SimPair {
   ServerConfig server_config;
   Hs256Authority authority;
   SessionTable table;
+  SessionScratch scratch;
   ClientSession client;
 
  private:
@@ -265,7 +266,7 @@ class SimPair {
     pending_open_at_ = kNever;
     const uint64_t id = ++next_connection_id_;
     Connection& c = connections_[id];
-    c.server = std::make_unique<ServerSession>(server_config, authority, table, id);
+    c.server = std::make_unique<ServerSession>(server_config, authority, table, scratch, id);
     current_ = id;
     c.server->handle_open(now);
     client.handle_open(now);
@@ -413,7 +414,10 @@ class SimPair {
     encode_message(messages[0], frame);
   }
 
-  static void strip_binary_offer(std::string& frame) {
+  // Rewrites the client's auth as an older client would send it: `edit`
+  // removes what that client did not have. Other frames pass unchanged.
+  template <typename Edit>
+  static void rewrite_auth(std::string& frame, Edit edit) {
     std::vector<Message> messages;
     std::vector<DecodeIssue> issues;
     CodecLimits limits;
@@ -422,23 +426,15 @@ class SimPair {
         messages[0].type != MessageType::Auth) {
       return;
     }
-    messages[0].binary = false;
+    edit(messages[0]);
     frame.clear();
     encode_message(messages[0], frame);
   }
-
+  static void strip_binary_offer(std::string& frame) {
+    rewrite_auth(frame, [](Message& auth) { auth.binary = false; });
+  }
   static void strip_client_limits(std::string& frame) {
-    std::vector<Message> messages;
-    std::vector<DecodeIssue> issues;
-    CodecLimits limits;
-    limits.max_frame_bytes = frame.size();
-    if (decode_frame(frame, limits, messages, issues) != CodecError::None || messages.size() != 1 ||
-        messages[0].type != MessageType::Auth) {
-      return;
-    }
-    messages[0].max_frame = 0;
-    frame.clear();
-    encode_message(messages[0], frame);
+    rewrite_auth(frame, [](Message& auth) { auth.max_frame = 0; });
   }
 
   void close_server_side(Connection& c) {

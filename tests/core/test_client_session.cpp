@@ -102,7 +102,8 @@ TEST_CASE("nothing is delivered before auth_success", "[core][session][auth]") {
     ServerConfig config = tether::test::default_server_config();
     Hs256Authority authority(tether::test::kSecret);
     SessionTable table(1);
-    ServerSession s(config, authority, table, 1);
+    SessionScratch scratch;
+    ServerSession s(config, authority, table, scratch, 1);
     s.handle_open(0);
     s.handle_text(R"({"channel":"x","data":1,"id":1,"requireAck":true})", 1);
     ServerEvent e;
@@ -122,7 +123,8 @@ TEST_CASE("server closes a connection that never authenticates", "[core][session
   config.auth_timeout_ms = 3000;
   Hs256Authority authority(tether::test::kSecret);
   SessionTable table(1);
-  ServerSession s(config, authority, table, 1);
+  SessionScratch scratch;
+  ServerSession s(config, authority, table, scratch, 1);
   s.handle_open(0);
   CHECK(s.next_timeout() == 3000);
   s.handle_timeout(2999);

@@ -48,7 +48,8 @@ void resume(const std::shared_ptr<SessionState>& state, SessionTable& table, con
   const std::string token = sign_hs256(claims, kFuzzSecret);
   if (token.empty()) return;  // a subject no token can carry
   const Hs256Authority authority(kFuzzSecret);
-  ServerSession session(config, authority, table, 1);
+  SessionScratch scratch;
+  ServerSession session(config, authority, table, scratch, 1);
   TimeMs now = kStart;
   session.handle_open(now);
   Message auth;
