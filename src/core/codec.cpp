@@ -456,8 +456,7 @@ CodecError decode_frame(std::string_view frame, const CodecLimits& limits,
       error = parse_json(frame, handler, &detail, &number_too_big, !limits.text_is_utf8);
       std::string masked;
       if (number_too_big && mask_wide_numbers(frame, masked)) {
-        out.erase(out.begin() + static_cast<std::ptrdiff_t>(out_before), out.end());
-        issues.erase(issues.begin() + static_cast<std::ptrdiff_t>(issues_before), issues.end());
+        truncate_decoded(out, out_before, issues, issues_before);
         FrameHandler retry(limits, out, issues);
         retry.read_numbers_from(frame);
         error = parse_json(masked, retry, &detail, nullptr, !limits.text_is_utf8);
@@ -467,14 +466,7 @@ CodecError decode_frame(std::string_view frame, const CodecLimits& limits,
     error = CodecError::TooLarge;
     detail = "out of memory";
   }
-  if (error == CodecError::None) return error;
-  out.erase(out.begin() + static_cast<std::ptrdiff_t>(out_before), out.end());
-  issues.erase(issues.begin() + static_cast<std::ptrdiff_t>(issues_before), issues.end());
-  try {
-    issues.push_back({error, std::move(detail)});
-  } catch (...) {  // the return value still reports the error
-  }
-  return error;
+  return finish_decode(error, std::move(detail), out, out_before, issues, issues_before);
 }
 
 }  // namespace tether::core

@@ -190,14 +190,7 @@ CodecError decode_binary_frame(std::string_view frame, const CodecLimits& limits
     error = CodecError::TooLarge;
     detail = "out of memory";
   }
-  if (error == CodecError::None) return error;
-  out.erase(out.begin() + static_cast<std::ptrdiff_t>(out_before), out.end());
-  issues.erase(issues.begin() + static_cast<std::ptrdiff_t>(issues_before), issues.end());
-  try {
-    issues.push_back({error, std::move(detail)});
-  } catch (...) {  // the return value still reports the error
-  }
-  return error;
+  return codec_detail::finish_decode(error, std::move(detail), out, out_before, issues, issues_before);
 }
 
 }  // namespace tether::core

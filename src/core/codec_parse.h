@@ -13,6 +13,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/codec.h"
 #include "core/json_writer.h"
@@ -28,6 +29,27 @@ struct DiscardStream {
   void Put(char) {}
   void Flush() {}
 };
+
+// Drops what one decode call appended to `out` and `issues` (from the sizes
+// they had before it).
+inline void truncate_decoded(std::vector<Message>& out, size_t out_before, std::vector<DecodeIssue>& issues,
+                             size_t issues_before) {
+  out.erase(out.begin() + static_cast<std::ptrdiff_t>(out_before), out.end());
+  issues.erase(issues.begin() + static_cast<std::ptrdiff_t>(issues_before), issues.end());
+}
+
+// The end of every frame decoder: a frame-level `error` voids the whole
+// frame, so what it had decoded goes and one issue says why.
+inline CodecError finish_decode(CodecError error, std::string&& detail, std::vector<Message>& out, size_t out_before,
+                                std::vector<DecodeIssue>& issues, size_t issues_before) noexcept {
+  if (error == CodecError::None) return error;
+  truncate_decoded(out, out_before, issues, issues_before);
+  try {
+    issues.push_back({error, std::move(detail)});
+  } catch (...) {  // out of memory: the return value still reports the error
+  }
+  return error;
+}
 
 inline bool is_json_whitespace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 

@@ -8,15 +8,10 @@
 #include <vector>
 
 #include "capi_harness.h"
-#include "server_process.h"
+#include "capi_server.h"
 #include "tether/tether.h"
-#include "tokens.h"
 
 using namespace tether::capi_test;
-using tether::test_support::kServerBinary;
-using tether::test_support::kTestSecret;
-using tether::test_support::mint_token;
-using tether::test_support::ServerProcess;
 
 namespace {
 
@@ -64,9 +59,8 @@ TEST_CASE("send_bytes checks channel, pointers, size and flags, never the bytes"
 
 TEST_CASE("binary payloads round-trip through the real server, each reliable send acked once",
           "[capi][integration][binary]") {
-  ServerProcess server(kServerBinary, {"--jwt-secret", kTestSecret});
-  INFO(server.error());
-  REQUIRE(server.start());
+  RunningServer running;
+  ServerProcess& server = running.server;
   TestClient alice(server.url(), mint_token("alice"));
   TestClient bob(server.url(), mint_token("bob"));
   REQUIRE(tether_client_subscribe(bob.handle(), "room:bin") == TETHER_OK);

@@ -10,15 +10,10 @@
 #include <string>
 
 #include "capi_harness.h"
-#include "server_process.h"
+#include "capi_server.h"
 #include "tether/tether.h"
-#include "tokens.h"
 
 using namespace tether::capi_test;
-using tether::test_support::kServerBinary;
-using tether::test_support::kTestSecret;
-using tether::test_support::mint_token;
-using tether::test_support::ServerProcess;
 
 namespace {
 

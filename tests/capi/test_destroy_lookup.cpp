@@ -6,17 +6,12 @@
 #include <string>
 
 #include "capi_harness.h"
-#include "server_process.h"
+#include "capi_server.h"
 #include "stalled_lookup.h"
 #include "tether/tether.h"
-#include "tokens.h"
 
 using namespace tether::capi_test;
 using tether::test::StalledLookups;
-using tether::test_support::kServerBinary;
-using tether::test_support::kTestSecret;
-using tether::test_support::mint_token;
-using tether::test_support::ServerProcess;
 
 
 TEST_CASE("destroy is quick while host name lookups do not answer", "[capi][dns]") {

@@ -9,9 +9,8 @@
 #include <thread>
 
 #include "capi_harness.h"
-#include "server_process.h"
+#include "capi_server.h"
 #include "tether/tether.h"
-#include "tokens.h"
 
 // ThreadSanitizer's runtime defines operator new itself; replacing it clashes.
 #if defined(__has_feature)
@@ -53,10 +52,6 @@ void operator delete(void* memory, const std::nothrow_t&) noexcept { std::free(m
 void operator delete[](void* memory, const std::nothrow_t&) noexcept { std::free(memory); }
 
 using namespace tether::capi_test;
-using tether::test_support::kServerBinary;
-using tether::test_support::kTestSecret;
-using tether::test_support::mint_token;
-using tether::test_support::ServerProcess;
 
 namespace {
 

@@ -7,15 +7,10 @@
 #include <vector>
 
 #include "capi_harness.h"
-#include "server_process.h"
+#include "capi_server.h"
 #include "tether/tether.h"
-#include "tokens.h"
 
 using namespace tether::capi_test;
-using tether::test_support::kServerBinary;
-using tether::test_support::kTestSecret;
-using tether::test_support::mint_token;
-using tether::test_support::ServerProcess;
 
 TEST_CASE("reliable sends from several threads are all acked, each id once", "[capi][integration]") {
   ServerProcess server(kServerBinary, {"--jwt-secret", kTestSecret});

@@ -5,25 +5,12 @@
 #include <string>
 
 #include "capi_harness.h"
-#include "server_process.h"
+#include "capi_server.h"
 #include "tether/tether.h"
-#include "tokens.h"
 
 using namespace tether::capi_test;
-using tether::test_support::kServerBinary;
-using tether::test_support::kTestSecret;
-using tether::test_support::mint_token;
-using tether::test_support::ServerProcess;
 
 namespace {
-
-struct RunningServer {
-  RunningServer() {
-    INFO(server.error());
-    REQUIRE(server.start());
-  }
-  ServerProcess server{kServerBinary, {"--jwt-secret", kTestSecret}};
-};
 
 int64_t unix_now_ms() {
   using namespace std::chrono;
