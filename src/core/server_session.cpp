@@ -19,8 +19,11 @@ const char* validate(const ServerConfig& c) {
 }
 
 void SessionScratch::trim() {
-  // Enough for the batches of steady traffic; a burst's arrays go.
-  constexpr size_t kRetainedMessages = 64;
+  // One set per endpoint, so it may stay large enough for the batches of a
+  // busy server (a client with a window of 1000 sends batches of hundreds;
+  // regrowing them each frame showed in tether-bench). Beyond this
+  // (~400 KB of messages) a burst's arrays go.
+  constexpr size_t kRetainedMessages = 1024;
   decoded.clear();
   ready.clear();
   issues.clear();
