@@ -54,7 +54,8 @@ class RingQueue {
   }
   // Gives the array back even if it is small; only when empty.
   void release() {
-    if (size_ == 0) std::vector<T>().swap(slots_);
+    if (size_ != 0) return;
+    std::vector<T>().swap(slots_);
     head_ = 0;
   }
   void swap(RingQueue& other) noexcept {

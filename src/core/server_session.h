@@ -173,9 +173,11 @@ class ServerSession {
   // way to it, and it is told (error "binary_unsupported").
   bool client_binary_ = false;
 
+  // Events a session keeps room for once drained; a burst's storage goes.
+  static constexpr size_t kRetainedEvents = 64;
   SessionScratch& scratch_;
   SessionOutbox outbox_;
-  PolledQueue<ServerEvent> events_;
+  PolledQueue<ServerEvent> events_{kRetainedEvents};
 };
 
 }  // namespace tether::core

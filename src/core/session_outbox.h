@@ -22,19 +22,19 @@ namespace tether::core {
 
 // A queue its owner fills and a runtime drains with poll(); what was
 // drained is cleared only once all of it was, so a steady state reuses the
-// same storage and queueing allocates nothing. A burst's storage (a batch of
-// 4096 publishes is 4096 events) is freed once drained: an idle session must
-// not keep it.
+// same storage and queueing allocates nothing. A queue one of thousands of
+// server sessions owns gives a burst's storage back once drained (a batch of
+// 4096 publishes is 4096 events): `retained_capacity` is what it keeps.
 template <typename T>
 class PolledQueue {
  public:
-  static constexpr size_t kRetainedCapacity = 8;
+  explicit PolledQueue(size_t retained_capacity = SIZE_MAX) : retained_capacity_(retained_capacity) {}
 
   void push(T&& item) { items_.push_back(std::move(item)); }
   bool poll(T& out) {
     if (read_ == items_.size()) {
       items_.clear();
-      if (items_.capacity() > kRetainedCapacity) std::vector<T>().swap(items_);
+      if (items_.capacity() > retained_capacity_) std::vector<T>().swap(items_);
       read_ = 0;
       return false;
     }
@@ -53,6 +53,7 @@ class PolledQueue {
  private:
   std::vector<T> items_;
   size_t read_ = 0;
+  size_t retained_capacity_;
 };
 
 struct TransportAction {

@@ -67,3 +67,21 @@ TEST_CASE("a ring queue pops at both ends and swaps", "[ring_queue]") {
   CHECK(other.size() == 2);
   CHECK(other.front() == "b");
 }
+
+TEST_CASE("ring queue: release frees an empty queue's array and leaves a non-empty one alone", "[ring_queue]") {
+  RingQueue<int> queue;
+  for (int i = 0; i < 3; ++i) queue.push_back(int(i));
+  queue.pop_front();  // the head is now off index 0
+  queue.release();    // not empty: nothing changes
+  REQUIRE(queue.size() == 2);
+  CHECK(queue.front() == 1);
+  CHECK(queue.back() == 2);
+  CHECK(queue.capacity() == 4);
+  queue.pop_front();
+  queue.pop_front();
+  CHECK(queue.capacity() == 4);  // small arrays are kept when a queue drains...
+  queue.release();
+  CHECK(queue.capacity() == 0);  // ...until released
+  queue.push_back(7);
+  CHECK(queue.front() == 7);
+}
