@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <future>
 #include <random>
+#include <atomic>
 #include <thread>
 #include <utility>
 
@@ -65,13 +66,19 @@ void run_endpoint(Endpoint& endpoint, const char* who) {
   }
 }
 
-// The baseline client polls in a loop, yielding when idle, as Tether's host
-// loop pumps: a thread that sleeps in epoll wakes up more slowly, which would
-// flatter Tether's round trips.
+// During its own phases the baseline client polls in a loop, yielding when
+// idle, as Tether's host loop pumps: a thread that sleeps in epoll wakes up
+// more slowly, which would flatter Tether's round trips. Between them (while
+// Tether's turn runs) it sleeps in epoll: spinning then took CPU time from
+// the workload being measured, on a 2-core machine a large share.
 template <typename Endpoint>
-void run_endpoint_polling(Endpoint& endpoint, const char* who) {
+void run_endpoint_polling(Endpoint& endpoint, const std::atomic<bool>& phase_running, const char* who) {
   try {
     while (!endpoint.stopped()) {
+      if (!phase_running.load(std::memory_order_acquire)) {
+        endpoint.run_one();  // returns once a handler ran (the next phase's start) or on stop()
+        continue;
+      }
       if (endpoint.poll() == 0) std::this_thread::yield();
     }
   } catch (const std::exception& e) {
@@ -160,6 +167,7 @@ struct RawEchoClient::Impl {
   ThroughputResult* throughput = nullptr;
   RttSamples* samples = nullptr;
   std::promise<std::string> phase_done;  // the error, empty on success
+  std::atomic<bool> phase_running{false};  // set by run_phase for the phase's duration
 
   ~Impl() {
     endpoint.stop();
@@ -172,8 +180,11 @@ struct RawEchoClient::Impl {
     phase_done = std::promise<std::string>();
     std::future<std::string> done = phase_done.get_future();
     limits = phase_limits;
+    phase_running.store(true, std::memory_order_release);
     asio::post(endpoint.get_io_service(), std::move(start));
-    if (done.wait_for(phase_wait(phase_limits)) != std::future_status::ready) {
+    const bool finished = done.wait_for(phase_wait(phase_limits)) == std::future_status::ready;
+    phase_running.store(false, std::memory_order_release);
+    if (!finished) {
       *error = "baseline phase did not finish in time";
       return false;
     }
@@ -260,7 +271,8 @@ bool RawEchoClient::connect(uint16_t port, std::string* error) {
   impl.connection = connection->get_handle();
   endpoint.connect(connection);
   std::future<bool> opened = impl.opened.get_future();
-  impl.thread = std::thread([&endpoint] { run_endpoint_polling(endpoint, "baseline client"); });
+  impl.thread = std::thread(
+      [&endpoint, &impl] { run_endpoint_polling(endpoint, impl.phase_running, "baseline client"); });
   if (opened.wait_for(std::chrono::seconds(5)) != std::future_status::ready || !opened.get()) {
     *error = "baseline client could not connect";
     return false;
