@@ -16,10 +16,11 @@ CapiEchoDriver::~CapiEchoDriver() {
   if (client_ != nullptr) tether_client_destroy(client_);
 }
 
-bool CapiEchoDriver::connect(uint16_t port, const std::string& token, std::string* error) {
+bool CapiEchoDriver::connect(uint16_t port, const std::string& token, bool io_pump, std::string* error) {
   const std::string url = "ws://127.0.0.1:" + std::to_string(port);
   tether_config config;
   tether_config_init(&config);
+  config.io_mode = io_pump ? TETHER_IO_PUMP : TETHER_IO_THREAD;
   config.url = url.c_str();
   config.token = token.c_str();
   if (tether_client_create(&config, &client_) != TETHER_OK) {

@@ -20,7 +20,8 @@ class CapiEchoDriver {
   CapiEchoDriver& operator=(const CapiEchoDriver&) = delete;
 
   // Creates the client, connects to ws://127.0.0.1:port and subscribes.
-  bool connect(uint16_t port, const std::string& token, std::string* error);
+  // `io_pump`: TETHER_IO_PUMP, the network work inside pump().
+  bool connect(uint16_t port, const std::string& token, bool io_pump, std::string* error);
   // Sends payloads as bytes (tether_client_send_bytes, binary frames) instead of JSON.
   void set_binary(bool binary) { binary_ = binary; }
 

@@ -9,13 +9,15 @@
 // on one line with the ratio tether/baseline. Not a pass/fail test: it exits
 // non-zero only when setup or a phase breaks.
 //
-// Usage: tether-bench [--quick] [--pin] [--only WORKLOAD] [--size BYTES]
+// Usage: tether-bench [--quick] [--pin] [--only WORKLOAD] [--size BYTES] [--io-pump]
 //   --quick  short phases, for the smoke test
 //   --pin    servers on CPU 0, clients on CPU 1 (Tether's host and io threads
 //            then share one core, as in a game pinned by its engine)
 //   --only   one Tether workload against the baseline: engine (acked
 //            publish), capi (JSON echo) or capi_binary; for profiling
 //   --size   one payload size instead of 64 and 1024
+//   --io-pump  the C ABI client with TETHER_IO_PUMP (its network work inside
+//            pump(), no io thread); its figures are named echo_capi_pump_*
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -58,6 +60,7 @@ struct Selection {
   bool engine = true;
   bool capi = true;
   bool capi_binary = true;
+  std::string capi_name = "echo_capi";  // echo_capi_pump with --io-pump
 };
 
 struct Contenders {
@@ -68,11 +71,11 @@ struct Contenders {
   CapiEchoDriver capi_client;  // through libtether's C ABI, echoed by fan-out
 };
 
-bool set_up(Contenders& c, std::string* error) {
+bool set_up(Contenders& c, bool io_pump, std::string* error) {
   return c.raw_server.start(error) && c.raw_client.connect(c.raw_server.port(), error) &&
          c.tether_server.start(kJwtSecret, error) &&
          c.tether_client.connect(c.tether_server.port(), mint_bench_token(kJwtSecret), error) &&
-         c.capi_client.connect(c.tether_server.port(), mint_bench_token(kJwtSecret), error);
+         c.capi_client.connect(c.tether_server.port(), mint_bench_token(kJwtSecret), io_pump, error);
 }
 
 double ratio(double tether, double baseline) { return baseline > 0 ? tether / baseline : 0; }
@@ -139,9 +142,10 @@ bool measure_payload(Contenders& c, const BenchPlan& plan, const Selection& only
     }
   }
   if (only.engine) print_figure("reliable_" + label + "_msgs_per_s", tether.per_second(), raw.per_second(), 0);
-  if (only.capi) print_figure("echo_capi_" + label + "_msgs_per_s", capi.per_second(), raw.per_second(), 0);
+  if (only.capi) print_figure(only.capi_name + "_" + label + "_msgs_per_s", capi.per_second(), raw.per_second(), 0);
   if (only.capi_binary) {
-    print_figure("echo_capi_binary_" + label + "_msgs_per_s", capi_binary.per_second(), raw.per_second(), 0);
+    print_figure(only.capi_name + "_binary_" + label + "_msgs_per_s", capi_binary.per_second(), raw.per_second(),
+                 0);
   }
 
   RttSamples raw_rtt;
@@ -160,8 +164,8 @@ bool measure_payload(Contenders& c, const BenchPlan& plan, const Selection& only
     print_figure(name + "_" + label + "_p99_us", samples.percentile(0.99), raw_rtt.percentile(0.99), 1);
   };
   if (only.engine) print_rtt("rtt", tether_rtt);
-  if (only.capi) print_rtt("echo_capi_rtt", capi_rtt);
-  if (only.capi_binary) print_rtt("echo_capi_binary_rtt", capi_binary_rtt);
+  if (only.capi) print_rtt(only.capi_name + "_rtt", capi_rtt);
+  if (only.capi_binary) print_rtt(only.capi_name + "_binary_rtt", capi_binary_rtt);
   return true;
 }
 
@@ -171,6 +175,7 @@ int main(int argc, char** argv) {
   bool quick = false;
   bool pin = false;
   Selection only;
+  bool io_pump = false;
   std::vector<size_t> sizes = {64, 1024};
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -179,9 +184,13 @@ int main(int argc, char** argv) {
       quick = true;
     } else if (arg == "--pin") {
       pin = true;
+    } else if (arg == "--io-pump") {
+      io_pump = true;
     } else if (arg == "--only" && has_value) {
       const std::string name = argv[++i];
-      only = {name == "engine", name == "capi", name == "capi_binary"};
+      only.engine = name == "engine";
+      only.capi = name == "capi";
+      only.capi_binary = name == "capi_binary";
       if (!only.engine && !only.capi && !only.capi_binary) {
         std::fprintf(stderr, "tether-bench: --only engine, capi or capi_binary\n");
         return 2;
@@ -194,7 +203,8 @@ int main(int argc, char** argv) {
       }
       sizes = {static_cast<size_t>(bytes)};
     } else {
-      std::fprintf(stderr, "usage: %s [--quick] [--pin] [--only engine|capi|capi_binary] [--size BYTES]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--quick] [--pin] [--only engine|capi|capi_binary] [--size BYTES] [--io-pump]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -208,13 +218,15 @@ int main(int argc, char** argv) {
     server_cpu() = 0;
   }
   const BenchPlan plan = plan_for(quick);
-  std::printf("# loopback 127.0.0.1, window %u%s; ratio = tether/baseline (msgs_per_s: higher is better, "
+  std::printf("# loopback 127.0.0.1, window %u%s%s; ratio = tether/baseline (msgs_per_s: higher is better, "
               "rtt: lower is better)\n", kWindow,
-              pin ? ", pinned: servers on CPU 0, clients on CPU 1" : "");
+              pin ? ", pinned: servers on CPU 0, clients on CPU 1" : "",
+              io_pump ? ", C ABI client with TETHER_IO_PUMP" : "");
 
   Contenders contenders;
   std::string error;
-  if (!set_up(contenders, &error)) {
+  if (io_pump) only.capi_name = "echo_capi_pump";
+  if (!set_up(contenders, io_pump, &error)) {
     std::fprintf(stderr, "tether-bench: setup failed: %s\n", error.c_str());
     return 1;
   }

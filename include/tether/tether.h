@@ -34,7 +34,9 @@
  *
  * Threads: unless a function says otherwise it may be called from any thread,
  * concurrently with any other call. pump() and event() form one exception:
- * one thread at a time per client (normally the game's main thread).
+ * one thread at a time per client (normally the game's main thread). The
+ * network work runs on an internal thread, or inside pump() with
+ * TETHER_IO_PUMP (tether_config.io_mode).
  * tether_client_destroy() waits for calls in progress on other threads.
  */
 #ifndef TETHER_TETHER_H
@@ -222,6 +224,19 @@ typedef enum tether_balance_strategy {
   TETHER_BALANCE_FORCE_32 = 0x7fffffff
 } tether_balance_strategy;
 
+/* Where a client's network work runs (tether_config.io_mode). */
+typedef enum tether_io_mode {
+  TETHER_IO_THREAD = 0, /* an internal thread: heartbeats, acks and reconnects go on
+                           whatever the host's frame rate (the default) */
+  TETHER_IO_PUMP = 1,   /* no thread: tether_client_pump() does the network work on the
+                           pumping thread. No hand-off between threads, so a host that
+                           pumps every frame or spins on pump gets the lowest latency,
+                           even on one core. The network waits while the host does not
+                           pump: pump at least every heartbeat_timeout_ms, or the link is
+                           declared dead (and reconnected) */
+  TETHER_IO_MODE_FORCE_32 = 0x7fffffff
+} tether_io_mode;
+
 /* Reconnect delay randomization. */
 typedef enum tether_jitter {
   TETHER_JITTER_NONE = 0,          /* exactly min(max, initial * decay^attempt) */
@@ -248,7 +263,7 @@ typedef enum tether_jitter {
  * every string and array, so the config may be freed right after it. */
 typedef struct tether_config {
   uint32_t struct_size; /* sizeof(tether_config), set by tether_config_init; the
-                           0.1 size (up to reserved0) is accepted too */
+                           0.1 size (up to io_mode) is accepted too */
   uint32_t url_count;   /* entries in `urls`; default 0 */
 
   /* Servers, ws:// or wss:// (at least one): `url` if not NULL, followed by
@@ -306,7 +321,8 @@ typedef struct tether_config {
                                    messages wait (reliable) or drop (unreliable); 65536 */
   uint64_t seed;                /* jitter and random balancing; 0 = random; default 0 */
   int32_t log_level;            /* tether_log_level for LOG events; default WARN */
-  uint32_t reserved0;           /* zero */
+  uint32_t io_mode;             /* tether_io_mode; default TETHER_IO_THREAD. (0.1 and
+                                   0.2.0 called this field reserved0, always 0) */
 
   /* ---- Added in 0.2 (a 0.1 caller's smaller struct_size gets the defaults) */
   uint64_t max_pending_event_bytes; /* bytes held by events waiting for pump() (channel,
@@ -538,8 +554,10 @@ TETHER_STATIC_ASSERT(offsetof(tether_event, channel_len) == 80 + 10 * sizeof(voi
 /* Makes the events produced since the previous pump readable through
  * tether_client_event() and returns how many there are. Call it once per
  * frame. It never blocks on the network and allocates nothing in steady state.
- * A host that calls it in a tight loop is detected (two empty pumps less than
- * 100 microseconds apart): such a pump yields the thread's time slice, so the
+ * With TETHER_IO_PUMP it first does the network work that is ready (reads,
+ * writes, timers), without waiting for more. With TETHER_IO_THREAD, a host
+ * that calls it in a tight loop is detected (two empty pumps less than 100
+ * microseconds apart): such a pump yields the thread's time slice, so the
  * client's network thread runs even when both share one core. A pump once
  * per frame never yields.
  * Returns: the event count (>= 0). Errors: INVALID_HANDLE.

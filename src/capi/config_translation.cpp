@@ -58,6 +58,7 @@ void fill_defaults(tether_config& c) {
   c.max_pending_event_bytes = d.max_pending_event_bytes;
   c.seed = d.seed;
   c.log_level = to_c(d.log_level);
+  c.io_mode = TETHER_IO_THREAD;
 }
 
 const char* translate_config(const tether_config& c, client::EngineConfig& out) {
@@ -114,7 +115,16 @@ const char* translate_config(const tether_config& c, client::EngineConfig& out) 
   }
   out.seed = c.seed;
   if (!from_c(c.log_level, out.log_level)) return "log_level is not a tether_log_level";
-  if (c.reserved0 != 0) return "reserved0 must be 0";
+  switch (c.io_mode) {
+    case TETHER_IO_THREAD:
+      out.io_mode = client::IoMode::Thread;
+      break;
+    case TETHER_IO_PUMP:
+      out.io_mode = client::IoMode::Pump;
+      break;
+    default:
+      return "io_mode is not a tether_io_mode";
+  }
   return client::validate(out);
 }
 

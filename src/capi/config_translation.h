@@ -10,7 +10,7 @@
 
 namespace tether::capi {
 
-// tether_config as 0.1 knew it: everything up to and including reserved0.
+// tether_config as 0.1 knew it: everything up to and including io_mode (which 0.1 named reserved0).
 constexpr uint32_t kConfigSize_0_1 = offsetof(tether_config, max_pending_event_bytes);
 
 // A struct_size this library can read: this version's or an older one's.

@@ -51,10 +51,18 @@ class Engine::Impl {
       slots_.push_back(std::make_unique<PoolSlot>(i, config_.urls[i % config_.urls.size()], config_.session,
                                                   seed + 0x9E3779B97F4A7C15ull * (i + 1)));
     }
-    io_thread_ = std::thread([this] { run_io_thread(); });
+    if (pumped()) {
+      ws_ = std::make_unique<transport::WsClient>(loop_);
+    } else {
+      io_thread_ = std::thread([this] { run_io_thread(); });
+    }
   }
 
   ~Impl() {
+    if (pumped()) {
+      ws_.reset();  // the loop's handlers run on this thread, and none is running
+      return;
+    }
     // Drop the transport on its own thread, then let the thread end.
     if (!loop_.post([this] {
           ws_.reset();
@@ -127,6 +135,10 @@ class Engine::Impl {
   }
 
   size_t pump() {
+    if (pumped()) {
+      loop_.poll();  // the network work of IoMode::Pump, on the pumping thread
+      return take_pending_events();
+    }
     const size_t count = take_pending_events();
     if (count == 0) yield_if_spinning();
     return count;
@@ -238,7 +250,9 @@ class Engine::Impl {
   void set_log_level(LogLevel level) { log_level_ = static_cast<int32_t>(level); }
 
  private:
-  // ---- io thread -----------------------------------------------------------
+  bool pumped() const { return config_.io_mode == IoMode::Pump; }
+
+  // ---- io thread (or pump(), in IoMode::Pump) --------------------------------
 
   void run_io_thread() {
     ws_ = std::make_unique<transport::WsClient>(loop_);

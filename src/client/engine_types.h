@@ -19,6 +19,18 @@ struct NetworkSimulation {
   double drop_rate = 0;    // probability that a frame (either direction) vanishes; 1 = dead link
 };
 
+// Where the engine's network work runs.
+enum class IoMode : uint8_t {
+  // An internal io thread: heartbeats, acks and reconnects go on whatever
+  // the host's frame rate.
+  Thread,
+  // The thread that calls pump(), inside pump(): no io thread, no hand-off.
+  // The network progresses only while the host pumps, so heartbeats time
+  // out if it stops for longer than heartbeat_timeout_ms. For game loops
+  // that pump every frame, and for platforms without threads.
+  Pump,
+};
+
 struct EngineConfig {
   std::vector<std::string> urls;  // ws:// or wss://; connection i uses urls[i % urls.size()]
   uint32_t pool_size = 1;
@@ -42,6 +54,7 @@ struct EngineConfig {
   uint64_t max_pending_event_bytes = uint64_t{16} << 20;  // >= kMinPendingEventBytes
   uint64_t seed = 0;  // jitter and random balancing; 0 = from std::random_device
   LogLevel log_level = LogLevel::Warn;
+  IoMode io_mode = IoMode::Thread;
   NetworkSimulation simulation;
 };
 

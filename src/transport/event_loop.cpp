@@ -114,6 +114,20 @@ bool EventLoop::run_until(const std::function<bool()>& done, int64_t timeout_ms)
   }
 }
 
+size_t EventLoop::poll() noexcept {
+  asio::io_context& io = impl_->io;
+  io.restart();
+  size_t ran = 0;
+  for (;;) {
+    try {
+      ran += io.poll();
+      return ran;
+    } catch (...) {
+      ++ran;  // as in run(): a throwing handler does not end the loop
+    }
+  }
+}
+
 void EventLoop::stop() noexcept {
   impl_->stop_requested.store(true);
   impl_->io.stop();

@@ -1,6 +1,7 @@
 #pragma once
 // The event loop every transport object runs on: one thread drives all I/O,
 // timers and callbacks, so the code above never needs locks.
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -32,6 +33,11 @@ class EventLoop {
   // called, or `timeout_ms` passes. Returns done(). Not from inside a handler.
   bool run_until(const std::function<bool()>& done, int64_t timeout_ms) noexcept;
 
+  // Runs the handlers that are ready now (completed I/O, expired timers,
+  // posted tasks) on the calling thread without waiting, for a host that
+  // drives the loop from its own frame loop instead of a thread. Returns how
+  // many ran. Not from inside a handler.
+  size_t poll() noexcept;
   // Makes the current (or next) run()/run_until() return. Thread safety: any thread.
   void stop() noexcept;
 

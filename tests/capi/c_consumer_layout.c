@@ -81,7 +81,7 @@ static void check_config(void) {
   CONFIG(tls_ca_file); CONFIG(tls_ca_pem); CONFIG(tls_pins); CONFIG(tls_pin_count);
   CONFIG(tls_verify_peer); CONFIG(auth_timeout_ms); CONFIG(refresh_lead_ms);
   CONFIG(refresh_timeout_ms); CONFIG(max_pending_events); CONFIG(seed); CONFIG(log_level);
-  CONFIG(reserved0); CONFIG(max_pending_event_bytes);
+  CONFIG(io_mode); CONFIG(max_pending_event_bytes);
   total("tether_config", sizeof(tether_config));
 }
 

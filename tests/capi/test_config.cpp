@@ -49,7 +49,7 @@ TEST_CASE("tether_config_init sets the documented defaults", "[capi]") {
   CHECK(c.max_pending_events == 65536);
   CHECK(c.seed == 0);
   CHECK(c.log_level == TETHER_LOG_WARN);
-  CHECK(c.reserved0 == 0);
+  CHECK(c.io_mode == TETHER_IO_THREAD);
 }
 
 namespace {
@@ -115,7 +115,7 @@ TEST_CASE("invalid configs fail with INVALID_CONFIG and say why", "[capi]") {
       {"refresh timeout INT64_MAX", [](tether_config& c) { c.refresh_timeout_ms = INT64_MAX; }, "604800000"},
       {"backoff decay huge", [](tether_config& c) { c.backoff_decay = 1e300; }, "decay"},
       {"log level", [](tether_config& c) { c.log_level = 9; }, "log_level"},
-      {"reserved", [](tether_config& c) { c.reserved0 = 1; }, "reserved0"},
+      {"io mode", [](tether_config& c) { c.io_mode = 2; }, "io_mode"},
   };
   for (const BadConfig& bad : cases) {
     DYNAMIC_SECTION(bad.name) {

@@ -67,6 +67,13 @@ namespace Tether
         Transport = 2,
     }
 
+    // Where the client's network work runs (TetherConfig.IoMode).
+    public enum TetherIoMode : uint
+    {
+        Thread = 0,  // an internal thread (the default)
+        Pump = 1,    // inside Pump(), on the game's thread: pump at least every heartbeat timeout
+    }
+
     public enum TetherLogLevel
     {
         Debug = 0,

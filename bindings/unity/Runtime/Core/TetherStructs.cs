@@ -44,7 +44,7 @@ namespace Tether.Native
         public ulong MaxPendingEvents;
         public ulong Seed;
         public int LogLevel;                // TetherLogLevel
-        public uint Reserved0;
+        public uint IoMode;                 // TetherIoMode
 
         // Added in 0.2. A 0.1 library writes a smaller StructSize and ignores these.
         public ulong MaxPendingEventBytes;
