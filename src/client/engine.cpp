@@ -531,7 +531,7 @@ class Engine::Impl {
 
   EngineConfig config_;
   transport::EventLoop loop_;
-  std::unique_ptr<transport::WsClient> ws_;  // io thread only
+  std::unique_ptr<transport::WsClient> ws_;  // the loop's thread only (the io thread, or the pumping one)
   std::thread io_thread_;
   int64_t wall_offset_ms_ = 0;
 

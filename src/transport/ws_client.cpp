@@ -133,13 +133,7 @@ class WsClient::Impl : public std::enable_shared_from_this<WsClient::Impl> {
       std::visit([](auto& connection) { drop_socket(connection); }, entry->connection);
       return abandon(id, detail::closed_before_open(code, std::move(fitted)));
     }
-    std::error_code ec;
-    std::visit([&](auto& connection) { connection->close(code, fitted, ec); }, entry->connection);
-    if (ec) return false;
-    entry->request = detail::LocalRequest::Close;
-    entry->requested_code = code;
-    entry->requested_reason = std::move(fitted);
-    return true;
+    return detail::request_close(*entry, code, std::move(fitted));
   }
 
   bool abort(ConnectionId id) {

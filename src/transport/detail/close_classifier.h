@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 #include <system_error>
+#include <utility>
+#include <variant>
 
 #include "transport/close_info.h"
 #include "transport/detail/tls_findings.h"
@@ -34,6 +36,21 @@ struct ConnectionOutcome {
   uint16_t http_status = 0;     // the server's handshake response status (client only)
   const TlsFindings* tls = nullptr;
 };
+
+// Starts the closing handshake on an open connection and records the request
+// in `entry` (a client's or a server's: both keep `connection`, a variant of
+// websocketpp connection pointers, and the requested_* fields). False, with
+// nothing recorded, if websocketpp refused.
+template <typename Entry>
+bool request_close(Entry& entry, uint16_t code, std::string reason) {
+  std::error_code ec;
+  std::visit([&](auto& connection) { connection->close(code, reason, ec); }, entry.connection);
+  if (ec) return false;
+  entry.request = LocalRequest::Close;
+  entry.requested_code = code;
+  entry.requested_reason = std::move(reason);
+  return true;
+}
 
 // Copies the end state out of a websocketpp connection.
 template <typename WsConnection>

@@ -154,13 +154,7 @@ class WsServer::Impl : public std::enable_shared_from_this<WsServer::Impl> {
     Entry* entry = find_open(id);
     if (entry == nullptr || entry->request == detail::LocalRequest::Close) return false;
     std::string fitted = detail::fit_close_reason(reason);
-    std::error_code ec;
-    std::visit([&](auto& connection) { connection->close(code, fitted, ec); }, entry->connection);
-    if (ec) return false;
-    entry->request = detail::LocalRequest::Close;
-    entry->requested_code = code;
-    entry->requested_reason = std::move(fitted);
-    return true;
+    return detail::request_close(*entry, code, std::move(fitted));
   }
 
   bool abort(ConnectionId id) {
