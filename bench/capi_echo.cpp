@@ -97,6 +97,7 @@ bool CapiEchoDriver::run_throughput(const std::string& payload, uint32_t window,
   *result = {};
   const uint64_t first = completed();
   const Clock::time_point started = Clock::now();
+  const double cpu_started = process_cpu_seconds();
   const Clock::time_point deadline = started + limits.max_duration;
   for (;;) {
     const Clock::time_point now = Clock::now();
@@ -104,6 +105,7 @@ bool CapiEchoDriver::run_throughput(const std::string& payload, uint32_t window,
     if (done >= limits.max_messages || now >= deadline) {
       result->messages = done;
       result->seconds = std::chrono::duration<double>(now - started).count();
+      result->cpu_seconds = process_cpu_seconds() - cpu_started;
       return drain(error);
     }
     // A tight loop, as a game's may be: pump_events() yields when it sees one.

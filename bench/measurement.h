@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -25,10 +26,17 @@ inline constexpr std::chrono::seconds kDrainTimeout{5};
 struct ThroughputResult {
   uint64_t messages = 0;  // acknowledged (or echoed) before the phase stopped
   double seconds = 0;
+  // CPU time of the whole process (clients and servers alike) during the
+  // phase: whether a rate is bound by work or by waiting.
+  double cpu_seconds = 0;
   double per_second() const { return seconds > 0 ? static_cast<double>(messages) / seconds : 0; }
+  double cpu_microseconds_per_message() const {
+    return messages > 0 ? cpu_seconds * 1e6 / static_cast<double>(messages) : 0;
+  }
   void add(const ThroughputResult& other) {
     messages += other.messages;
     seconds += other.seconds;
+    cpu_seconds += other.cpu_seconds;
   }
 };
 
@@ -46,6 +54,9 @@ struct RttSamples {
     return sorted[std::min(index, sorted.size() - 1)];
   }
 };
+
+// Process CPU time, every thread's, in seconds.
+inline double process_cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
 
 inline double microseconds_between(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double, std::micro>(to - from).count();

@@ -159,6 +159,7 @@ struct RawEchoClient::Impl {
   std::string payload;
   PhaseLimits limits;
   Clock::time_point started;
+  double cpu_started = 0;
   Clock::time_point deadline;
   Clock::time_point ping_sent_at;
   uint64_t sent = 0;
@@ -197,6 +198,7 @@ struct RawEchoClient::Impl {
     sent = echoed = 0;
     stopping = false;
     started = Clock::now();
+    cpu_started = process_cpu_seconds();
     deadline = started + limits.max_duration;
   }
 
@@ -227,6 +229,7 @@ struct RawEchoClient::Impl {
         stopping = true;
         throughput->messages = echoed;
         throughput->seconds = std::chrono::duration<double>(now - started).count();
+        throughput->cpu_seconds = process_cpu_seconds() - cpu_started;
       } else if (sent < limits.max_messages && !send_one()) {
         return;
       }

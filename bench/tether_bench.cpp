@@ -141,12 +141,17 @@ bool measure_payload(Contenders& c, const BenchPlan& plan, const Selection& only
       capi_binary.add(capi_turn);
     }
   }
-  if (only.engine) print_figure("reliable_" + label + "_msgs_per_s", tether.per_second(), raw.per_second(), 0);
-  if (only.capi) print_figure(only.capi_name + "_" + label + "_msgs_per_s", capi.per_second(), raw.per_second(), 0);
-  if (only.capi_binary) {
-    print_figure(only.capi_name + "_binary_" + label + "_msgs_per_s", capi_binary.per_second(), raw.per_second(),
-                 0);
-  }
+  // Each rate, then the CPU it cost per message (both ends, every thread):
+  // lower is better there, and a rate ratio far below the CPU ratio means
+  // time spent waiting rather than working.
+  auto print_throughput = [&](const std::string& name, const ThroughputResult& result) {
+    print_figure(name + "_" + label + "_msgs_per_s", result.per_second(), raw.per_second(), 0);
+    print_figure(name + "_" + label + "_cpu_us_per_msg", result.cpu_microseconds_per_message(),
+                 raw.cpu_microseconds_per_message(), 2);
+  };
+  if (only.engine) print_throughput("reliable", tether);
+  if (only.capi) print_throughput(only.capi_name, capi);
+  if (only.capi_binary) print_throughput(only.capi_name + "_binary", capi_binary);
 
   RttSamples raw_rtt;
   RttSamples tether_rtt;
@@ -219,7 +224,7 @@ int main(int argc, char** argv) {
   }
   const BenchPlan plan = plan_for(quick);
   std::printf("# loopback 127.0.0.1, window %u%s%s; ratio = tether/baseline (msgs_per_s: higher is better, "
-              "rtt: lower is better)\n", kWindow,
+              "cpu_us_per_msg and rtt: lower is better)\n", kWindow,
               pin ? ", pinned: servers on CPU 0, clients on CPU 1" : "",
               io_pump ? ", C ABI client with TETHER_IO_PUMP" : "");
 

@@ -166,6 +166,7 @@ bool TetherDriver::run_throughput(const std::string& payload, uint32_t window, c
   uint64_t sent = 0;
   bool stopping = false;
   const Clock::time_point started = Clock::now();
+  const double cpu_started = process_cpu_seconds();
   const Clock::time_point deadline = started + limits.max_duration;
   Clock::time_point drain_deadline;
   Clock::time_point last_progress = started;
@@ -176,6 +177,7 @@ bool TetherDriver::run_throughput(const std::string& payload, uint32_t window, c
       stopping = true;
       result->messages = acked;
       result->seconds = std::chrono::duration<double>(now - started).count();
+      result->cpu_seconds = process_cpu_seconds() - cpu_started;
       drain_deadline = now + kDrainTimeout;
     }
     // Drained: nothing of this phase is left to arrive during the next one.
