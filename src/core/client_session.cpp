@@ -484,8 +484,9 @@ TimeMs ClientSession::next_timeout() const {
 
 bool ClientSession::poll_transmit(std::string& frame, FrameKind& kind) {
   if (state_ == ClientState::Ready) {
+    // One frame at a time: the transport writes it while the next is encoded.
     TransmitView view;
-    while (sender_.next_transmit(now_, view)) {
+    while (!outbox_.has_complete_frame() && sender_.next_transmit(now_, view)) {
       outbox_.queue_channel(view);
       if (!view.retransmission) ++counters_.messages_sent;
     }

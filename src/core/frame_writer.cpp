@@ -1,5 +1,6 @@
 #include "core/frame_writer.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace tether::core {
@@ -10,7 +11,8 @@ void FrameWriter::commit_message() {
   // comma. Binary records just follow each other.
   const size_t framing = text ? 3 : 0;
   if (open_count_ > 0 && (open_count_ >= max_batch_ || open_kind_ != scratch_kind_ ||
-                          open_frame_.size() + scratch_.size() + framing > max_frame_bytes_)) {
+                          open_frame_.size() + scratch_.size() + framing >
+                              std::min(max_frame_bytes_, kTargetFrameBytes))) {
     close_open_frame();
   }
   if (open_count_ == 0) {

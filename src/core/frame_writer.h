@@ -22,6 +22,12 @@ class FrameWriter {
  public:
   // The protocol's batch limit (docs/PROTOCOL.md section 2).
   static constexpr size_t kProtocolMaxBatch = 4096;
+  // A batch closes once it would grow past this, even where the peer takes
+  // more: the peer starts on one frame while the next is written, instead of
+  // waiting for a whole window of messages in one piece (a stop-and-wait
+  // that halved pipelined throughput). A single larger message still goes
+  // out alone, up to the byte limit.
+  static constexpr size_t kTargetFrameBytes = 16 * 1024;
 
   explicit FrameWriter(size_t max_frame_bytes, size_t max_batch = kProtocolMaxBatch)
       : max_frame_bytes_(max_frame_bytes), max_batch_(max_batch == 0 ? 1 : max_batch) {}
@@ -47,6 +53,9 @@ class FrameWriter {
   // Takes the next complete frame and its kind. Returns false when nothing is pending.
   bool pop_frame(std::string& out, FrameKind& kind);
   bool has_pending() const { return !done_.empty() || open_count_ > 0; }
+  // A frame is closed and ready: a caller streaming messages in can stop
+  // and hand it to the transport before encoding more.
+  bool has_complete_frame() const { return !done_.empty(); }
   // Heap bytes the writer holds (buffer capacities), pending frames included.
   size_t retained_bytes() const;
   // With nothing pending, frees the buffers kept for reuse, so a quiet

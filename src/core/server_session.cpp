@@ -363,8 +363,9 @@ TimeMs ServerSession::next_timeout() const {
 
 bool ServerSession::poll_transmit(std::string& frame, FrameKind& kind, TimeMs now) {
   if (open_ && !closing_ && owns_state()) {
+    // One frame at a time: the transport writes it while the next is encoded.
     TransmitView view;
-    while (state_->sender.next_transmit(now, view)) {
+    while (!outbox_.has_complete_frame() && state_->sender.next_transmit(now, view)) {
       if (view.payload == PayloadKind::Binary && !client_binary_) {
         drop_binary(view);
         continue;

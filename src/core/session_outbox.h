@@ -97,6 +97,7 @@ class SessionOutbox {
     receiver.clear_ack_due();
   }
   bool pop_frame(std::string& frame, FrameKind& kind) { return writer_.pop_frame(frame, kind); }
+  bool has_complete_frame() const { return writer_.has_complete_frame(); }
   // Frames not yet handed to the transport belong to a connection that is gone.
   void discard_frames() {
     std::string discarded;

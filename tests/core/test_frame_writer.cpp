@@ -45,13 +45,13 @@ size_t elements(const std::string& frame, const CodecLimits& peer) {
 }  // namespace
 
 TEST_CASE("frame writer: a batch never holds more elements than the limit", "[core][frame_writer]") {
-  FrameWriter writer(1 << 20);  // the protocol's 4096 by default
+  FrameWriter writer(1 << 20, 100);  // 100 pings are far below the target frame size
   const std::string ping = R"({"type":"ping","timestamp":1})";
-  for (int i = 0; i < 4097; ++i) commit(writer, ping);
+  for (int i = 0; i < 101; ++i) commit(writer, ping);
   const std::vector<std::string> frames = drain(writer);
   CodecLimits peer;  // max_batch 4096, as the reference server
   REQUIRE(frames.size() == 2);
-  CHECK(elements(frames[0], peer) == 4096);
+  CHECK(elements(frames[0], peer) == 100);
   CHECK(elements(frames[1], peer) == 1);
   CHECK(frames[1] == ping);  // a lone message goes out bare
 
@@ -62,6 +62,31 @@ TEST_CASE("frame writer: a batch never holds more elements than the limit", "[co
     for (const std::string& f : drain(writer)) counts.push_back(elements(f, peer));
     CHECK(counts == std::vector<size_t>{3, 3, 1});
   }
+}
+
+TEST_CASE("frame writer: a batch closes at the target size where the peer takes more", "[core][frame_writer]") {
+  FrameWriter writer(1 << 20);
+  std::string message;
+  encode_channel_message("c", "\"" + std::string(200, 'x') + "\"", 1700000000000, 7, 0, message);
+  for (int i = 0; i < 1000; ++i) commit(writer, message);
+  std::string lone;  // larger than the target
+  encode_channel_message("c", "\"" + std::string(40000, 'y') + "\"", 1700000000000, 8, 0, lone);
+  commit(writer, lone);
+  commit(writer, message);
+  const std::vector<std::string> frames = drain(writer);
+  REQUIRE(frames.size() >= 3);
+  const size_t batches = frames.size() - 2;
+  CodecLimits peer;
+  size_t total = 0;
+  for (size_t i = 0; i < batches; ++i) {
+    CHECK(frames[i].size() <= FrameWriter::kTargetFrameBytes);
+    // Each batch but the last is full: one more message would pass the target.
+    if (i + 1 < batches) CHECK(frames[i].size() + message.size() + 1 > FrameWriter::kTargetFrameBytes);
+    total += elements(frames[i], peer);
+  }
+  CHECK(total == 1000);
+  CHECK(frames[batches] == lone);  // alone and whole, up to the byte limit
+  CHECK(frames.back() == message);
 }
 
 TEST_CASE("frame writer: every batch fits the byte limit", "[core][frame_writer]") {
