@@ -408,8 +408,9 @@ TETHER_API int32_t tether_client_reconnect_now(tether_client* client);
  * when READY (refreshing permissions and expiry; at once, or as soon as a
  * refresh already in flight is answered), and leaves UNAUTHORIZED by
  * reconnecting.
- * Returns: TETHER_OK. Errors: INVALID_HANDLE, INVALID_ARGUMENT (NULL token).
- * Lifetime: copied. Thread safety: any thread. */
+ * Returns: TETHER_OK. Errors: INVALID_HANDLE, INVALID_ARGUMENT (NULL token, or
+ * not valid UTF-8; the token in force stays). Lifetime: copied. Thread safety:
+ * any thread. */
 TETHER_API int32_t tether_client_set_token(tether_client* client, const char* token);
 
 /* ---- Limits a host can hit -------------------------------------------------

@@ -81,7 +81,7 @@ int32_t tether_client_reconnect_now(tether_client* client) {
 int32_t tether_client_set_token(tether_client* client, const char* token) {
   return call_with_client(client, [token](ClientHandle& c) -> int32_t {
     if (token == nullptr) return c.fail(TETHER_ERROR_INVALID_ARGUMENT, "token is NULL");
-    c.engine().set_token(token);
+    if (!c.engine().set_token(token)) return c.fail(TETHER_ERROR_INVALID_ARGUMENT, "token is not valid UTF-8");
     return TETHER_OK;
   });
 }

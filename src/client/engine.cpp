@@ -93,13 +93,15 @@ class Engine::Impl {
     request_flush();
   }
 
-  void set_token(std::string token) {
+  bool set_token(std::string token) {
+    if (!core::is_valid_utf8(token)) return false;  // every session would refuse it alike
     {
       std::lock_guard<std::mutex> lock(mutex_);
       const TimeMs now = loop_.now_ms();
       for (auto& slot : slots_) slot->session.set_token(token, now);
     }
     request_flush();
+    return true;
   }
 
   SendStatus send(std::string_view channel, std::string_view data, bool reliable, uint64_t* message_id,
@@ -166,8 +168,11 @@ class Engine::Impl {
     }
     trimmer_.observe(count, front_.bytes());
     if (was_paused) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      for (auto& slot : slots_) slot->session.set_inbound_paused(false);
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (auto& slot : slots_) slot->session.set_inbound_paused(false);
+      }
+      request_flush();  // a session may ask for what it let go (an ack with "resend")
     }
     return count;
   }
@@ -352,8 +357,10 @@ class Engine::Impl {
   // and fail the connection, so the session reconnects and resends.
   void send_frame(PoolSlot& slot, const std::string& frame, core::FrameKind kind) {
     if (slot.connection == kNoConnection || slot.connection == slot.refused_connection) return;
+    // Text frames are the codec's, UTF-8 by construction (ClientSession
+    // refuses a token that is not; everything else is checked on the way in).
     const bool sent = kind == core::FrameKind::Binary ? ws_->send_binary(slot.connection, frame, &refusal_)
-                                                      : ws_->send_text(slot.connection, frame, &refusal_);
+                                                      : ws_->send_encoded_text(slot.connection, frame, &refusal_);
     if (sent || refusal_.empty()) return;
     slot.refused_connection = slot.connection;
     ClientEvent error;
@@ -576,7 +583,7 @@ Engine::~Engine() = default;
 void Engine::connect() { impl_->for_each_session(&ClientSession::connect); }
 void Engine::close() { impl_->close(); }
 void Engine::reconnect_now() { impl_->for_each_session(&ClientSession::reconnect_now); }
-void Engine::set_token(std::string token) { impl_->set_token(std::move(token)); }
+bool Engine::set_token(std::string token) { return impl_->set_token(std::move(token)); }
 
 SendStatus Engine::send(std::string_view channel, std::string_view data, bool reliable, uint64_t* message_id,
                         core::PayloadKind payload) {

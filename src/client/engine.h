@@ -28,7 +28,8 @@ class Engine {
   void connect();
   void close();
   void reconnect_now();
-  void set_token(std::string token);
+  // False (nothing changes) for a token that is not UTF-8.
+  bool set_token(std::string token);
 
   // `message_id` receives the id reported in Acked/SendFailed (reliable) or
   // 0 (unreliable). The payload (JSON text, or bytes for Binary) is copied

@@ -24,6 +24,8 @@ const char* validate(const ClientConfig& c) {
   if (c.receive_window == 0) return "receive window must be > 0";
   if (c.limits.max_frame_bytes < 1024) return "max message size must be >= 1024 bytes";
   if (c.limits.max_batch == 0) return "max batch length must be > 0";
+  // It goes out inside a JSON text frame, which must be UTF-8.
+  if (!is_valid_utf8(c.token)) return "token is not valid UTF-8";
   return nullptr;
 }
 
@@ -358,6 +360,20 @@ void ClientSession::handle_channel(Message&& msg) {
   counters_.duplicates_dropped += receiver_.duplicates() - duplicates_before;
   for (Message& ready : ready_) deliver(std::move(ready), true);
   ready_.clear();
+}
+
+void ClientSession::set_inbound_paused(bool paused) {
+  const bool resuming = inbound_paused_ && !paused;
+  inbound_paused_ = paused;
+  // The ack names upTo, so it needs one delivered message; before the first
+  // the server's timers (and its probe on our pings) resend as usual.
+  const uint64_t delivered = receiver_.delivered_up_to();
+  if (!resuming || state_ != ClientState::Ready || deferred_up_to_ <= delivered || delivered == 0) return;
+  Message ack;
+  ack.type = MessageType::Ack;
+  ack.up_to = delivered;
+  ack.resend = true;
+  outbox_.queue_control(ack);
 }
 
 void ClientSession::deliver(Message&& msg, bool reliable) {

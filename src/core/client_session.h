@@ -162,8 +162,9 @@ class ClientSession {
   SendStatus unsubscribe(std::string_view channel, TimeMs now);
   // A new token from the host: used for the next auth, presented to the
   // server if Ready (at once, or as soon as a refresh in flight is answered),
-  // and leaves Unauthorized by reconnecting.
-  void set_token(std::string token, TimeMs now);
+  // and leaves Unauthorized by reconnecting. False, and nothing changes, if
+  // it is not UTF-8: it goes out inside a JSON text frame.
+  bool set_token(std::string token, TimeMs now);
 
   // Backpressure from a host that stops draining events: while paused,
   // reliable channel messages are neither delivered, held for reordering nor
@@ -172,7 +173,10 @@ class ClientSession {
   // are deferred too until the gap fills, so the receiver never holds a
   // backlog that one message would release at once. Control traffic (pongs,
   // acks, auth) flows as usual.
-  void set_inbound_paused(bool paused) { inbound_paused_ = paused; }
+  // On resuming, if it let messages go (deferred), the session asks the
+  // server to resend them now (an ack with "resend", docs/PROTOCOL.md 6.5):
+  // their ack timers may have backed off to 30 s while the host was away.
+  void set_inbound_paused(bool paused);
   bool inbound_paused() const { return inbound_paused_; }
 
   // ---- inputs ---------------------------------------------------------

@@ -9,7 +9,8 @@
 
 namespace tether::core {
 
-void ClientSession::set_token(std::string token, TimeMs now) {
+bool ClientSession::set_token(std::string token, TimeMs now) {
+  if (!is_valid_utf8(token)) return false;
   now_ = now;
   config_.token = std::move(token);
   const TokenCheck claims = read_claims_unverified(config_.token);
@@ -29,6 +30,7 @@ void ClientSession::set_token(std::string token, TimeMs now) {
   } else if (state_ == ClientState::Authenticating) {
     token_waiting_ = true;  // auth went out with the old token: refresh once Ready
   }
+  return true;
 }
 
 void ClientSession::handle_auth_success(Message&& msg, TimeMs now) {

@@ -330,6 +330,7 @@ class FrameHandler
     switch (f) {
       case Field::RequireAck: return m.require_ack;
       case Field::Binary: return m.binary;
+      case Field::Resend: return m.resend;
       default: return m.resumed;
     }
   }
@@ -370,6 +371,7 @@ class FrameHandler
       case Field::MaxFrame: m.max_frame = 0; break;
       case Field::MaxBatch: m.max_batch = 0; break;
       case Field::Binary: m.binary = false; break;
+      case Field::Resend: m.resend = false; break;
       case Field::Type:
       case Field::NewToken:
       case Field::Unknown: break;

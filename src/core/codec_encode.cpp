@@ -117,6 +117,7 @@ void write_fields(AppendWriter& w, const Message& m) {
     case MessageType::Ack:
       write_integer(w, "messageId", m.message_id);
       write_integer(w, "upTo", m.up_to);
+      write_true(w, "resend", m.resend);
       return;
     case MessageType::RefreshToken:
       write_string(w, "token", m.token);

@@ -36,7 +36,7 @@ FieldSet fields_of(MessageType type) {
     case MessageType::Pong:
       return bit(Field::Timestamp);
     case MessageType::Ack:
-      return bit(Field::MessageId) | bit(Field::UpTo);
+      return bit(Field::MessageId) | bit(Field::UpTo) | bit(Field::Resend);
     case MessageType::RefreshToken:
       return bit(Field::Token);
     case MessageType::TokenRefresh:

@@ -14,7 +14,7 @@ namespace tether::core::codec_detail {
 enum class Field : uint8_t {
   Type, Channel, Data, Timestamp, Id, RequireAck, Base, MessageId, UpTo, Token,
   NewToken, Session, LastSeq, Window, Permissions, Resumed, ExpiresAt, UserId,
-  Reason, Code, Action, MaxFrame, MaxBatch, Binary, Unknown,
+  Reason, Code, Action, MaxFrame, MaxBatch, Binary, Resend, Unknown,
 };
 enum class FieldKind : uint8_t { String, Uint64, Uint32, Int64, Bool, StringArray, AnyJson };
 
@@ -36,6 +36,7 @@ inline constexpr FieldSpec kFields[] = {
     {"reason", FieldKind::String},    {"code", FieldKind::String},
     {"action", FieldKind::String},    {"maxFrame", FieldKind::Uint64},
     {"maxBatch", FieldKind::Uint32},  {"binary", FieldKind::Bool},
+    {"resend", FieldKind::Bool},
 };
 static_assert(std::size(kFields) == static_cast<size_t>(Field::Unknown));
 

@@ -58,6 +58,10 @@ struct Message {
   // PermissionDenied: "messageId" names the denied reliable message, if any.
   uint64_t message_id = 0;
   uint64_t up_to = 0;
+  // Ack: "resend":true, the receiver let messages after upTo go without
+  // acking them (its host had stopped draining) and takes them again now:
+  // resend what is unacked without waiting for the ack timers (section 6.5).
+  bool resend = false;
 
   // Auth: "token", optional resume ("session" + "lastSeq"), "window" and "maxFrame".
   // RefreshToken: "token". TokenRefresh: "newToken" (stored in `token`), "expiresAt".

@@ -212,6 +212,16 @@ void ReliableSender::restart_backoff(TimeMs now) {
   backed_off_ = 0;
 }
 
+void ReliableSender::resend_unacked() {
+  if (!active_) return;
+  for (Entry& e : in_flight_) {
+    // kNever: already waiting in resend_. The old deadline goes stale.
+    if (e.resolved || e.ack_deadline == kNever) continue;
+    e.ack_deadline = kNever;
+    resend_.push_back(e.seq);
+  }
+}
+
 void ReliableSender::probe(TimeMs now) {
   if (!active_) return;
   for (Entry& e : in_flight_) {

@@ -106,6 +106,11 @@ class ReliableSender {
   // its backed-off deadline, so a peer that resumes reading is not kept
   // waiting for the longest backoff.
   void probe(TimeMs now);
+  // The peer let the unacked messages go and takes them again (an ack with
+  // "resend", docs/PROTOCOL.md 6.5): every one in flight goes out again at
+  // the next transmit, in order, instead of at its (backed-off) ack timer.
+  // Retries are not counted: no timer expired.
+  void resend_unacked();
   // The peer's receive window (auth `window`): at most this many sequences
   // in flight beyond the lowest unresolved one, and never more than
   // max_in_flight. 0 = the peer named none.

@@ -113,6 +113,12 @@ void ServerSession::handle_message(Message&& msg, TimeMs now) {
     case MessageType::Channel: handle_channel(std::move(msg)); break;
     case MessageType::Ack:
       if (state_->sender.handle_ack(msg.up_to, msg.message_id)) state_->sender.restart_backoff(now);
+      // At most one a second: each resends up to a window of messages, which
+      // a client repeating it in every frame could otherwise multiply.
+      if (msg.resend && now >= resend_allowed_at_) {
+        resend_allowed_at_ = add_saturating(now, kResendRequestIntervalMs);
+        state_->sender.resend_unacked();
+      }
       break;
     case MessageType::Subscribe:
     case MessageType::Unsubscribe: handle_subscription(std::move(msg)); break;

@@ -163,6 +163,9 @@ class ServerSession {
   // (poll_transmit); busy ones keep theirs, so steady traffic allocates nothing.
   TimeMs last_frame_at_ = 0;
   bool release_when_drained_ = false;
+  // An ack with "resend" is honoured once per interval (docs/PROTOCOL.md 6.5).
+  static constexpr TimeMs kResendRequestIntervalMs = 1000;
+  TimeMs resend_allowed_at_ = 0;
   // The client's auth `maxFrame`, capped by our own limit; 0 = it named none.
   // Frames to it stay within this, and a channel message that cannot fit is
   // dropped (Error event "too_large_for_client") rather than resent into

@@ -418,7 +418,7 @@ void Server::flush(ConnectionId id, core::TimeMs now) {
     if (kind == core::FrameKind::Binary) {
       ws_.send_binary(id, frame_);
     } else {
-      ws_.send_text(id, frame_);
+      ws_.send_encoded_text(id, frame_);
     }
   }
   core::TransportAction action;

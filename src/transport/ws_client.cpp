@@ -16,6 +16,7 @@
 #include "transport/detail/close_classifier.h"
 #include "transport/detail/close_reason.h"
 #include "transport/detail/event_loop_access.h"
+#include "transport/detail/prepared_frame.h"
 #include "transport/detail/resolving_endpoint.h"
 #include "transport/detail/spki_pin.h"
 #include "transport/detail/tls_contexts.h"
@@ -104,12 +105,15 @@ class WsClient::Impl : public std::enable_shared_from_this<WsClient::Impl> {
   }
 
   bool send(ConnectionId id, std::string_view bytes, websocketpp::frame::opcode::value opcode,
-            std::string* refusal) {
+            detail::TextCheck check, std::string* refusal) {
     Entry* entry = find_live(id);
     if (entry == nullptr || entry->stage != detail::Stage::Open) return false;
     std::error_code ec;
-    std::visit([&](auto& connection) { ec = connection->send(bytes.data(), bytes.size(), opcode); },
-               entry->connection);
+    std::visit(
+        [&](auto& connection) {
+          ec = detail::send_prepared(connection, bytes, opcode, check, /*masked=*/true, masking_keys_());
+        },
+        entry->connection);
     // invalid_state: websocketpp is already closing; on_closed tells the rest.
     if (ec && refusal != nullptr && ec != websocketpp::error::make_error_code(websocketpp::error::invalid_state)) {
       *refusal = ec.message();
@@ -401,6 +405,7 @@ class WsClient::Impl : public std::enable_shared_from_this<WsClient::Impl> {
   std::optional<PendingTls> pending_tls_;
   std::unordered_map<ConnectionId, Entry> entries_;  // declared after the endpoints: freed first
   std::vector<std::weak_ptr<void>> created_;          // every websocketpp connection not yet freed
+  detail::MaskingKeyGenerator masking_keys_;          // a fresh key for every frame this client sends
   ConnectionId next_id_ = 1;
   bool detached_ = false;
 };
@@ -432,11 +437,13 @@ ConnectionId WsClient::connect(const ClientConnectOptions& options, ClientHandle
   }
 }
 
-bool WsClient::send_frame(ConnectionId id, std::string_view bytes, bool binary, std::string* refusal) noexcept {
+bool WsClient::send_frame(ConnectionId id, std::string_view bytes, FrameFormat format, std::string* refusal) noexcept {
   try {
     if (refusal != nullptr) refusal->clear();
+    const bool binary = format == FrameFormat::Binary;
     const auto opcode = binary ? websocketpp::frame::opcode::binary : websocketpp::frame::opcode::text;
-    return impl_ && impl_->send(id, bytes, opcode, refusal);
+    const auto check = format == FrameFormat::EncodedText ? detail::TextCheck::Trusted : detail::TextCheck::Check;
+    return impl_ && impl_->send(id, bytes, opcode, check, refusal);
   } catch (...) {
     // Most likely out of memory: the frame is lost all the same.
     try {
@@ -448,11 +455,15 @@ bool WsClient::send_frame(ConnectionId id, std::string_view bytes, bool binary, 
 }
 
 bool WsClient::send_text(ConnectionId id, std::string_view text, std::string* refusal) noexcept {
-  return send_frame(id, text, false, refusal);
+  return send_frame(id, text, FrameFormat::CheckedText, refusal);
+}
+
+bool WsClient::send_encoded_text(ConnectionId id, std::string_view text, std::string* refusal) noexcept {
+  return send_frame(id, text, FrameFormat::EncodedText, refusal);
 }
 
 bool WsClient::send_binary(ConnectionId id, std::string_view bytes, std::string* refusal) noexcept {
-  return send_frame(id, bytes, true, refusal);
+  return send_frame(id, bytes, FrameFormat::Binary, refusal);
 }
 
 std::size_t WsClient::buffered_bytes(ConnectionId id) const noexcept {

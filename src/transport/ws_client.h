@@ -70,6 +70,9 @@ class WsClient {
   // (or already closing): the frame is lost either way, but only a refusal
   // means on_closed will not follow by itself.
   bool send_text(ConnectionId id, std::string_view text, std::string* refusal = nullptr) noexcept;
+  // The same for text the core's codec encoded, which is not checked for
+  // UTF-8 again (see WsServer::send_encoded_text).
+  bool send_encoded_text(ConnectionId id, std::string_view text, std::string* refusal = nullptr) noexcept;
   // The same for one binary frame (any bytes: never refused for content).
   bool send_binary(ConnectionId id, std::string_view bytes, std::string* refusal = nullptr) noexcept;
 
@@ -89,7 +92,8 @@ class WsClient {
 
  private:
   class Impl;
-  bool send_frame(ConnectionId id, std::string_view bytes, bool binary, std::string* refusal) noexcept;
+  enum class FrameFormat : uint8_t { CheckedText, EncodedText, Binary };
+  bool send_frame(ConnectionId id, std::string_view bytes, FrameFormat format, std::string* refusal) noexcept;
   EventLoop* loop_;
   std::shared_ptr<Impl> impl_;
 };

@@ -49,7 +49,15 @@ void WsServer::stop_listening() noexcept {
 
 bool WsServer::send_text(ConnectionId id, std::string_view text) noexcept {
   try {
-    return impl_ && impl_->send(id, text, websocketpp::frame::opcode::text);
+    return impl_ && impl_->send(id, text, websocketpp::frame::opcode::text, detail::TextCheck::Check);
+  } catch (...) {
+    return false;
+  }
+}
+
+bool WsServer::send_encoded_text(ConnectionId id, std::string_view text) noexcept {
+  try {
+    return impl_ && impl_->send(id, text, websocketpp::frame::opcode::text, detail::TextCheck::Trusted);
   } catch (...) {
     return false;
   }
@@ -57,7 +65,7 @@ bool WsServer::send_text(ConnectionId id, std::string_view text) noexcept {
 
 bool WsServer::send_binary(ConnectionId id, std::string_view bytes) noexcept {
   try {
-    return impl_ && impl_->send(id, bytes, websocketpp::frame::opcode::binary);
+    return impl_ && impl_->send(id, bytes, websocketpp::frame::opcode::binary, detail::TextCheck::Check);
   } catch (...) {
     return false;
   }

@@ -47,6 +47,10 @@ TEST_CASE("send checks payload, channel and flags before queueing", "[capi]") {
   CHECK(tether_client_subscribe(c, nullptr) == TETHER_ERROR_INVALID_ARGUMENT);
   CHECK(tether_client_unsubscribe(c, nullptr) == TETHER_ERROR_INVALID_ARGUMENT);
   CHECK(tether_client_set_token(c, nullptr) == TETHER_ERROR_INVALID_ARGUMENT);
+  // It would go out inside a JSON text frame, which must be UTF-8.
+  CHECK(tether_client_set_token(c, "not-utf8-\xff") == TETHER_ERROR_INVALID_ARGUMENT);
+  CHECK(std::string(tether_client_last_error(c)).find("UTF-8") != std::string::npos);
+  CHECK(tether_client_set_token(c, "still-fine") == TETHER_OK);
 }
 
 TEST_CASE("reliable sends get unique non-zero ids, unreliable ones 0", "[capi]") {

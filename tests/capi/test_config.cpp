@@ -116,6 +116,7 @@ TEST_CASE("invalid configs fail with INVALID_CONFIG and say why", "[capi]") {
       {"backoff decay huge", [](tether_config& c) { c.backoff_decay = 1e300; }, "decay"},
       {"log level", [](tether_config& c) { c.log_level = 9; }, "log_level"},
       {"io mode", [](tether_config& c) { c.io_mode = 2; }, "io_mode"},
+      {"token not UTF-8", [](tether_config& c) { c.token = "not-utf8-\xff"; }, "token is not valid UTF-8"},
   };
   for (const BadConfig& bad : cases) {
     DYNAMIC_SECTION(bad.name) {

@@ -149,3 +149,66 @@ TEST_CASE("draining after a pause never holds a reorder backlog and delivers eve
               static_cast<unsigned long long>(p.client.counters().deferred_reliable), most_held, most_held_bytes,
               largest_release, (p.now - start) / 1000.0);
 }
+
+TEST_CASE("a client that let messages go asks for them when it resumes, instead of waiting out backed-off timers",
+          "[core][session][flow]") {
+  // The reference timers: 15 s pings (whose probe would resend too), 5 s acks.
+  ClientConfig config = default_client_config();
+  config.heartbeat.interval_ms = 15000;
+  config.heartbeat.timeout_ms = 5000;
+  SimPair p(config);
+  p.server_config.reliable.ack_timeout_ms = 5000;
+  p.server_config.idle_timeout_ms = 60000;
+  p.connect();
+  REQUIRE(p.run_until([&] { return is_ready(p); }, 1000));
+  const std::shared_ptr<SessionState> state = p.server()->state();
+  // One delivered first: the request is an ack, and an ack names upTo.
+  REQUIRE(state->enqueue("feed", "0", true, 0));
+  REQUIRE(p.run_until([&] { return p.client.receiver().delivered_up_to() == 1; }, 1000));
+
+  // The host is away for 40 s: the server's resends back off towards 30 s.
+  p.client.set_inbound_paused(true);
+  constexpr uint64_t kMessages = 50;
+  for (uint64_t n = 1; n <= kMessages; ++n) REQUIRE(state->enqueue("feed", std::to_string(n), true, 0));
+  p.advance(40000);
+  REQUIRE(p.client.counters().deferred_reliable >= kMessages);
+  REQUIRE(p.client.receiver().delivered_up_to() == 1);
+
+  p.client.set_inbound_paused(false);
+  const TimeMs resumed_at = p.now;
+  REQUIRE(p.run_until([&] { return p.client.receiver().delivered_up_to() == kMessages + 1; }, 60000));
+  // A few round trips on the simulated link, not the next backed-off timer
+  // (15-30 s) or the next ping's probe.
+  INFO("drained " << p.now - resumed_at << " ms after resuming");
+  CHECK(p.now - resumed_at < 1000);
+  CHECK(p.client.counters().reconnects == 0);
+  CHECK(state->failed == 0);
+}
+
+TEST_CASE("the server honours a resend request at most once a second", "[core][session][flow]") {
+  SimPair p;
+  p.server_config.reliable.ack_timeout_ms = 60000;  // only requests resend here
+  p.connect();
+  REQUIRE(p.run_until([&] { return is_ready(p); }, 1000));
+  const std::shared_ptr<SessionState> state = p.server()->state();
+  REQUIRE(state->enqueue("feed", "0", true, 0));
+  REQUIRE(p.run_until([&] { return p.client.receiver().delivered_up_to() == 1; }, 1000));
+  p.client.set_inbound_paused(true);  // so the next ten stay unacked
+  for (uint64_t n = 1; n <= 10; ++n) REQUIRE(state->enqueue("feed", std::to_string(n), true, 0));
+  p.advance(100);
+  REQUIRE(state->sender.retransmissions() == 0);
+
+  const std::string request = R"({"type":"ack","upTo":1,"resend":true})";
+  p.server()->handle_text(request, p.now);
+  p.advance(10);
+  CHECK(state->sender.retransmissions() == 10);  // every unacked one, once
+  // A client repeating it cannot multiply the server's output...
+  for (int i = 0; i < 5; ++i) p.server()->handle_text(request, p.now);
+  p.advance(10);
+  CHECK(state->sender.retransmissions() == 10);
+  // ...but a second later it is honoured again.
+  p.advance(1000);
+  p.server()->handle_text(request, p.now);
+  p.advance(10);
+  CHECK(state->sender.retransmissions() == 20);
+}

@@ -25,6 +25,7 @@
 #include "transport/detail/connection_memory.h"
 #include "transport/detail/drain_watch.h"
 #include "transport/detail/event_loop_access.h"
+#include "transport/detail/prepared_frame.h"
 #include "transport/detail/server_sockets.h"
 #include "transport/detail/tls_contexts.h"
 #include "transport/detail/ws_config.h"
@@ -126,11 +127,11 @@ class WsServer::Impl : public std::enable_shared_from_this<WsServer::Impl> {
     });
   }
 
-  bool send(ConnectionId id, std::string_view bytes, websocketpp::frame::opcode::value opcode) {
+  bool send(ConnectionId id, std::string_view bytes, websocketpp::frame::opcode::value opcode, detail::TextCheck check) {
     Entry* entry = find_open(id);
     if (entry == nullptr) return false;
     std::error_code ec;
-    std::visit([&](auto& connection) { ec = connection->send(bytes.data(), bytes.size(), opcode); },
+    std::visit([&](auto& connection) { ec = detail::send_prepared(connection, bytes, opcode, check, /*masked=*/false, 0); },
                entry->connection);
     return !ec;
   }
