@@ -42,6 +42,7 @@ internal static partial class TetherMonoTests
         Run("a channel handler receives another client's message", ChannelHandlerReceives);
         Run("reliable binary payloads come back byte for byte, each acked once", BinaryPayloadsRoundTrip);
         Run("binary sends from a span allocate nothing", BinarySendsAllocateNothing);
+        Run("IoMode.Pump: the network moves only inside Pump, sends acked once", PumpModeMovesOnlyInsidePump);
         Run("an idle Pump allocates nothing", IdlePumpAllocatesNothing);
         Run("a message read after its Pump throws", MessageExpiresWithItsPump);
         Run("reconnects after the server restarts", ReconnectsAfterServerRestart);
