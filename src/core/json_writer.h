@@ -4,6 +4,7 @@
 // snapshots). Internal to src/core.
 #include <rapidjson/allocators.h>
 #include <rapidjson/encodings.h>
+#include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <algorithm>
@@ -14,6 +15,16 @@
 #include <string_view>
 
 namespace tether::core::json {
+
+// The buffer for every rapidjson::Writer into a string buffer. With
+// RAPIDJSON_SSE2 (set on x86-64), RapidJSON 1.1.0's fast path for
+// Writer<StringBuffer> leaves bytes 0x1A..0x1F unescaped (its SSE2 scan
+// compares against 0x19), and JSON forbids them raw, so the text does not
+// parse back: a state file holding one in a token's subject or the app state
+// failed to load whole (the state_file fuzzer found it). Writer<
+// EscapingStringBuffer> is another type, so it takes the generic path, which
+// escapes every control byte.
+struct EscapingStringBuffer : rapidjson::StringBuffer {};
 
 // Writer output that writes straight into a std::string's storage, so encoded
 // bytes are never staged in a StringBuffer and copied again. Bytes go through

@@ -17,7 +17,7 @@ namespace tether::core {
 namespace {
 
 constexpr int kSnapshotVersion = 1;
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using Writer = rapidjson::Writer<json::EscapingStringBuffer>;
 
 void write_string(Writer& w, const char* key, const std::string& value) {
   w.Key(key);
@@ -200,8 +200,8 @@ bool read_pending(const rapidjson::Value& v, ReliableSender::PendingMessage& p) 
   // Written before "dataText": the payload as JSON.
   auto data = v.FindMember("data");
   if (data == v.MemberEnd() || !within_depth(data->value, kMaxPayloadDepth)) return false;
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  json::EscapingStringBuffer buffer;
+  Writer writer(buffer);
   data->value.Accept(writer);
   p.data.assign(buffer.GetString(), buffer.GetSize());
   return !json::has_lone_surrogate(p.data);
@@ -255,7 +255,7 @@ std::shared_ptr<SessionState> read_session(const rapidjson::Value& v, const Reli
 }  // namespace
 
 std::string snapshot_sessions(const SessionTable& table, std::string_view app_state) {
-  rapidjson::StringBuffer buffer;
+  json::EscapingStringBuffer buffer;
   Writer w(buffer);
   w.StartObject();
   w.Key("version");

@@ -87,3 +87,33 @@ TEST_CASE("a corrupt snapshot restores nothing and says why", "[core][snapshot]"
   CHECK(empty.ok);
   CHECK(empty.restored == 0);
 }
+
+TEST_CASE("every control byte in a subject, a permission and the app state survives save and load",
+          "[core][snapshot]") {
+  // RapidJSON 1.1.0's SSE2 writer left 0x1A..0x1F raw, and the whole file
+  // then failed to load (the state_file fuzzer found it).
+  std::string controls;
+  for (int byte = 1; byte < 0x20; ++byte) controls += static_cast<char>(byte);
+  // At every alignment: the SIMD scan reads 16 aligned bytes at a time.
+  std::string spread;
+  for (int pad = 0; pad < 16; ++pad) spread += std::string(static_cast<size_t>(pad), 'x') + controls;
+  ReliableConfig reliable;
+  auto state = std::make_shared<SessionState>("0123456789abcdef0123456789abcdef", reliable, 64);
+  state->claims.subject = "user" + spread;
+  state->claims.permissions = {"subscribe:" + spread};
+  state->claims.expires_at_ms = 4102444800000;
+  SessionTable table(1);
+  REQUIRE(table.adopt(state, kNever));
+  const std::string app = "{\"note\":\"" + std::string("\\u001a") + "\"}" + spread;
+  const std::string saved = snapshot_sessions(table, app);
+  for (char c : controls) CHECK(saved.find(c) == std::string::npos);  // every one escaped
+
+  SessionTable reloaded(2);
+  const RestoreResult restored = restore_sessions(saved, reloaded, reliable, 64, 0, 1000);
+  INFO(restored.error);
+  REQUIRE(restored.ok);
+  REQUIRE(restored.restored == 1);
+  CHECK(restored.sessions[0]->claims.subject == state->claims.subject);
+  CHECK(restored.sessions[0]->claims.permissions == state->claims.permissions);
+  CHECK(restored.app_state == app);
+}
