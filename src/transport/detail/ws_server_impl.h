@@ -127,12 +127,14 @@ class WsServer::Impl : public std::enable_shared_from_this<WsServer::Impl> {
     });
   }
 
-  bool send(ConnectionId id, std::string_view bytes, websocketpp::frame::opcode::value opcode, detail::TextCheck check) {
+  bool send(ConnectionId id, std::string_view bytes, websocketpp::frame::opcode::value opcode,
+            detail::TextCheck check) {
     Entry* entry = find_open(id);
     if (entry == nullptr) return false;
     std::error_code ec;
-    std::visit([&](auto& connection) { ec = detail::send_prepared(connection, bytes, opcode, check, /*masked=*/false, 0); },
-               entry->connection);
+    std::visit(
+        [&](auto& connection) { ec = detail::send_prepared(connection, bytes, opcode, check, /*masked=*/false, 0); },
+        entry->connection);
     return !ec;
   }
 
