@@ -336,46 +336,6 @@ void ClientSession::handle_message(Message&& msg, TimeMs now) {
   }
 }
 
-void ClientSession::handle_channel(Message&& msg) {
-  if (!msg.require_ack) {
-    if (inbound_paused_) {
-      ++counters_.dropped_unreliable;
-    } else {
-      deliver(std::move(msg), false);
-    }
-    return;
-  }
-  // Deferred: neither delivered, held nor acked; the server resends it. A
-  // pause leaves a gap, so until delivery has passed everything deferred,
-  // messages ahead of the gap are deferred too rather than held for
-  // reordering: the one filling the gap would release them all at once,
-  // far past the host's pending-event bound.
-  if (inbound_paused_ || (receiver_.delivered_up_to() < deferred_up_to_ && receiver_.would_buffer(msg))) {
-    ++counters_.deferred_reliable;
-    deferred_up_to_ = std::max(deferred_up_to_, msg.id);
-    return;
-  }
-  const uint64_t duplicates_before = receiver_.duplicates();
-  receiver_.accept(std::move(msg), ready_);
-  counters_.duplicates_dropped += receiver_.duplicates() - duplicates_before;
-  for (Message& ready : ready_) deliver(std::move(ready), true);
-  ready_.clear();
-}
-
-void ClientSession::set_inbound_paused(bool paused) {
-  const bool resuming = inbound_paused_ && !paused;
-  inbound_paused_ = paused;
-  // The ack names upTo, so it needs one delivered message; before the first
-  // the server's timers (and its probe on our pings) resend as usual.
-  const uint64_t delivered = receiver_.delivered_up_to();
-  if (!resuming || state_ != ClientState::Ready || deferred_up_to_ <= delivered || delivered == 0) return;
-  Message ack;
-  ack.type = MessageType::Ack;
-  ack.up_to = delivered;
-  ack.resend = true;
-  outbox_.queue_control(ack);
-}
-
 void ClientSession::deliver(Message&& msg, bool reliable) {
   ++counters_.messages_received;
   ClientEvent event;

@@ -1,0 +1,54 @@
+// ClientSession: inbound channel messages and the host's backpressure. While
+// the host is not draining events (set_inbound_paused), reliable messages
+// are let go unacked (deferred) for the server to resend, and unreliable
+// ones are dropped and counted; on resuming, the session asks for what it
+// let go (an ack with "resend", docs/PROTOCOL.md 6.5).
+#include <algorithm>
+#include <cstdint>
+#include <utility>
+
+#include "core/client_session.h"
+
+namespace tether::core {
+
+void ClientSession::handle_channel(Message&& msg) {
+  if (!msg.require_ack) {
+    if (inbound_paused_) {
+      ++counters_.dropped_unreliable;
+    } else {
+      deliver(std::move(msg), false);
+    }
+    return;
+  }
+  // Deferred: neither delivered, held nor acked; the server resends it. A
+  // pause leaves a gap, so until delivery has passed everything deferred,
+  // messages ahead of the gap are deferred too rather than held for
+  // reordering: the one filling the gap would release them all at once,
+  // far past the host's pending-event bound.
+  if (inbound_paused_ || (receiver_.delivered_up_to() < deferred_up_to_ && receiver_.would_buffer(msg))) {
+    ++counters_.deferred_reliable;
+    deferred_up_to_ = std::max(deferred_up_to_, msg.id);
+    return;
+  }
+  const uint64_t duplicates_before = receiver_.duplicates();
+  receiver_.accept(std::move(msg), ready_);
+  counters_.duplicates_dropped += receiver_.duplicates() - duplicates_before;
+  for (Message& ready : ready_) deliver(std::move(ready), true);
+  ready_.clear();
+}
+
+void ClientSession::set_inbound_paused(bool paused) {
+  const bool resuming = inbound_paused_ && !paused;
+  inbound_paused_ = paused;
+  // The ack names upTo, so it needs one delivered message; before the first
+  // the server's timers (and its probe on our pings) resend as usual.
+  const uint64_t delivered = receiver_.delivered_up_to();
+  if (!resuming || state_ != ClientState::Ready || deferred_up_to_ <= delivered || delivered == 0) return;
+  Message ack;
+  ack.type = MessageType::Ack;
+  ack.up_to = delivered;
+  ack.resend = true;
+  outbox_.queue_control(ack);
+}
+
+}  // namespace tether::core
