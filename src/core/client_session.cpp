@@ -22,6 +22,8 @@ const char* validate(const ClientConfig& c) {
   if (c.refresh_timeout_ms <= 0) return "token refresh timeout must be > 0";
   if (c.refresh_timeout_ms > kMaxDurationMs) return "token refresh timeout must be <= 604800000 ms (7 days)";
   if (c.receive_window == 0) return "receive window must be > 0";
+  if (c.ack_delay_ms < 0) return "ack delay must be >= 0";
+  if (c.ack_delay_ms > kMaxAckDelayMs) return "ack delay must be <= 1000 ms";
   if (c.limits.max_frame_bytes < 1024) return "max message size must be >= 1024 bytes";
   if (c.limits.max_batch == 0) return "max batch length must be > 0";
   // It goes out inside a JSON text frame, which must be UTF-8.
@@ -109,6 +111,8 @@ void ClientSession::close(TimeMs now, uint16_t code, std::string_view reason) {
   session_id_.clear();
   receiver_.reset();
   deferred_up_to_ = 0;
+  acked_up_to_ = 0;
+  duplicates_at_ack_ = receiver_.duplicates();
   offline_subscription_ops_.clear();  // a fresh session is sent every wanted channel
   last_close_code_ = code;
   last_close_reason_.assign(reason);
@@ -250,7 +254,7 @@ void ClientSession::handle_frame(std::string_view frame, FrameKind kind, TimeMs 
     // A message may end the connection (auth_failed); the rest is moot.
     if (state_ != ClientState::Authenticating && state_ != ClientState::Ready) break;
   }
-  if (state_ == ClientState::Ready) outbox_.queue_ack_if_due(receiver_);
+  if (state_ == ClientState::Ready) schedule_ack(now);
   drain_resolutions();
 }
 
@@ -419,6 +423,7 @@ void ClientSession::handle_timeout(TimeMs now) {
     }
   }
   if (state_ == ClientState::Ready) {
+    if (now >= ack_at_) queue_ack_now();
     sender_.handle_timeout(now);
     if (now >= refresh_deadline_ && token_waiting_) {
       // Moot: the host's newer token replaces the one that went unanswered.
@@ -451,7 +456,8 @@ TimeMs ClientSession::next_timeout() const {
     case ClientState::Authenticating: next = std::min(next, auth_deadline_); break;
     case ClientState::Backoff: next = std::min(next, reconnect_at_); break;
     case ClientState::Ready:
-      next = std::min({next, heartbeat_.next_timeout(), sender_.next_timeout(), refresh_at_, refresh_deadline_});
+      next = std::min(
+          {next, heartbeat_.next_timeout(), sender_.next_timeout(), refresh_at_, refresh_deadline_, ack_at_});
       break;
     default: break;
   }
@@ -462,7 +468,10 @@ bool ClientSession::poll_transmit(std::string& frame, FrameKind& kind) {
   if (state_ == ClientState::Ready) {
     // One frame at a time: the transport writes it while the next is encoded.
     TransmitView view;
+    // A delayed ack rides in whatever goes out now.
+    if (ack_at_ != kNever && outbox_.writer().has_pending()) queue_ack_now();
     while (!outbox_.has_complete_frame() && sender_.next_transmit(now_, view)) {
+      if (ack_at_ != kNever) queue_ack_now();
       outbox_.queue_channel(view);
       if (!view.retransmission) ++counters_.messages_sent;
     }
@@ -515,6 +524,7 @@ void ClientSession::stop_connection_timers() {
   refresh_at_ = kNever;
   refresh_deadline_ = kNever;
   refresh_unanswered_ = 0;  // answers die with the connection
+  ack_at_ = kNever;         // the next auth's lastSeq says it
   token_waiting_ = false;   // the next auth presents the newest token anyway
   heartbeat_.stop();
 }

@@ -29,6 +29,8 @@
 namespace tether::core {
 
 // Every duration is at most kMaxDurationMs (7 days); validate() says so.
+// An ack delay beyond this would run into the peer's ack timeout (5 s).
+constexpr TimeMs kMaxAckDelayMs = 1000;
 struct ClientConfig {
   std::string token;
   BackoffConfig backoff;
@@ -40,6 +42,12 @@ struct ClientConfig {
   TimeMs refresh_lead_ms = 60000;      // refresh this long before the token expires
   TimeMs refresh_timeout_ms = 10000;   // refresh_token -> token_refresh
   uint32_t receive_window = 4096;      // out-of-order reliable ids we accept ahead of a gap
+  // The ack of a lone reliable message waits up to this long for a frame
+  // that goes out anyway (the host's reply, a ping) and rides in it, so a
+  // request/response exchange costs the server one frame per round, not two.
+  // Two or more messages since the last ack, or a duplicate, are acked at
+  // once. 0 acks after every frame. At most kMaxAckDelayMs.
+  TimeMs ack_delay_ms = 2;
   // unix_ms = now + wall_clock_offset_ms; used for message timestamps and
   // token expiry, which are wall-clock values on the wire.
   int64_t wall_clock_offset_ms = 0;
@@ -251,6 +259,9 @@ class ClientSession {
   void send_refresh(TimeMs now);
   void queue_control(const Message& msg);
   void queue_ping(int64_t timestamp);
+  // Acks (client_session_inbound.cpp): at once, or delayed to ride along.
+  void schedule_ack(TimeMs now);
+  void queue_ack_now();
   void drain_resolutions();
   void emit_error(std::string_view code, std::string_view reason);
   int64_t unix_now(TimeMs now) const { return add_saturating(now, config_.wall_clock_offset_ms); }
@@ -268,6 +279,9 @@ class ClientSession {
   bool ever_authenticated_ = false;
   bool inbound_paused_ = false;
   uint64_t deferred_up_to_ = 0;  // highest reliable sequence deferred (not taken in) this session
+  TimeMs ack_at_ = kNever;        // a delayed ack is owed by then
+  uint64_t acked_up_to_ = 0;      // upTo of the last ack queued
+  uint64_t duplicates_at_ack_ = 0;
 
   std::string session_id_;               // from auth_success, presented to resume
   std::set<std::string> subscriptions_;  // wanted channels, re-sent on a fresh session

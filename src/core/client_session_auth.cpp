@@ -41,6 +41,8 @@ void ClientSession::handle_auth_success(Message&& msg, TimeMs now) {
   if (!resumed) {
     receiver_.reset();
     deferred_up_to_ = 0;  // the new session numbers from 1
+    acked_up_to_ = 0;
+    duplicates_at_ack_ = receiver_.duplicates();
   }
   learn_peer_limits(msg);
   peer_binary_ = msg.binary;

@@ -2,7 +2,8 @@
 // the host is not draining events (set_inbound_paused), reliable messages
 // are let go unacked (deferred) for the server to resend, and unreliable
 // ones are dropped and counted; on resuming, the session asks for what it
-// let go (an ack with "resend", docs/PROTOCOL.md 6.5).
+// let go (an ack with "resend", docs/PROTOCOL.md 6.5). And when acks go out:
+// the ack of a lone message waits briefly to ride in the next frame.
 #include <algorithm>
 #include <cstdint>
 #include <utility>
@@ -49,6 +50,26 @@ void ClientSession::set_inbound_paused(bool paused) {
   ack.up_to = delivered;
   ack.resend = true;
   outbox_.queue_control(ack);
+  ack_at_ = kNever;  // this one says it all
+  acked_up_to_ = delivered;
+  receiver_.clear_ack_due();
+}
+
+void ClientSession::schedule_ack(TimeMs now) {
+  if (!receiver_.ack_due()) return;
+  const bool lone = receiver_.delivered_up_to() <= acked_up_to_ + 1 && receiver_.duplicates() == duplicates_at_ack_;
+  if (lone && config_.ack_delay_ms > 0) {
+    ack_at_ = std::min(ack_at_, now + config_.ack_delay_ms);
+    return;
+  }
+  queue_ack_now();
+}
+
+void ClientSession::queue_ack_now() {
+  ack_at_ = kNever;
+  acked_up_to_ = receiver_.delivered_up_to();
+  duplicates_at_ack_ = receiver_.duplicates();
+  outbox_.queue_ack_if_due(receiver_);
 }
 
 }  // namespace tether::core
