@@ -600,7 +600,9 @@ typedef struct tether_stats {
   uint64_t queued;            /*  64: waiting to be sent */
   uint64_t routed;            /*  72: sends the balancer assigned to this connection */
   uint64_t sim_dropped;       /*  80: frames the network simulator discarded */
-  double rtt_ms;              /*  88: smoothed round trip; 0 until measured (pool: mean) */
+  double rtt_ms;              /*  88: smoothed round trip; 0 until measured (pool: mean).
+                                      Counted in whole ms: a round trip under
+                                      1 ms counts as 0.5 */
   uint64_t reserved[8];       /*  96: zero; room to grow */
 } tether_stats;               /* 160 bytes */
 

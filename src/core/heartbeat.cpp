@@ -14,7 +14,10 @@ const char* validate(const HeartbeatConfig& c) {
 }
 
 void RttEstimator::add_sample(TimeMs rtt) {
-  const double r = static_cast<double>(std::max<TimeMs>(rtt, 0));
+  // Time is counted in whole ms, so 0 means "under 1 ms" (loopback, a LAN),
+  // not "no time at all": such a sample counts as half the resolution. A
+  // smoothed RTT of 0 would read as "not measured yet" to the host.
+  const double r = rtt > 0 ? static_cast<double>(rtt) : kSubResolutionRttMs;
   last_ = rtt;
   if (samples_ == 0) {
     srtt_ = r;

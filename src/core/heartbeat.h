@@ -15,6 +15,9 @@ struct HeartbeatConfig {
 
 const char* validate(const HeartbeatConfig& config);
 
+// A round trip measured as 0 ms (under the clock's 1 ms resolution) counts as this.
+constexpr double kSubResolutionRttMs = 0.5;
+
 class RttEstimator {
  public:
   void add_sample(TimeMs rtt);

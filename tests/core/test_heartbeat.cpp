@@ -66,3 +66,15 @@ TEST_CASE("RTT is smoothed as TCP does (RFC 6298)", "[core][heartbeat]") {
   CHECK(rtt.smoothed_ms() == Approx(0.875 * 100 + 0.125 * 200));
   CHECK(rtt.samples() == 2);
 }
+
+TEST_CASE("a round trip under the 1 ms clock resolution is measured, not read as 'no RTT'", "[core][heartbeat]") {
+  RttEstimator rtt;
+  rtt.add_sample(0);  // a loopback ping: the pong came back within the same ms
+  CHECK(rtt.has_sample());
+  CHECK(rtt.smoothed_ms() == Approx(kSubResolutionRttMs));
+  CHECK(rtt.smoothed_ms() > 0);
+  for (int i = 0; i < 50; ++i) rtt.add_sample(0);
+  CHECK(rtt.smoothed_ms() == Approx(kSubResolutionRttMs));
+  rtt.add_sample(8);
+  CHECK(rtt.smoothed_ms() == Approx(0.875 * 0.5 + 0.125 * 8));
+}
