@@ -2,6 +2,7 @@
 // Channel fan-out behind an interface, so several server nodes can share
 // channels through an external bus (e.g. Redis pub/sub) instead of the
 // in-process LocalBroker.
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -17,14 +18,35 @@ namespace tether::core {
 using DeliverFn = std::function<void(const std::string& session_id, std::string_view channel,
                                      std::string_view data, bool reliable, PayloadKind payload)>;
 
+// Which client publish this is, for a broker that commits asynchronously
+// (commits_async()). Empty for the server application's own publishes.
+struct PublishOrigin {
+  std::string_view session_id;
+  uint64_t seq = 0;           // the client's sequence, for a reliable publish; else 0
+  uint64_t previous_seq = 0;  // the publish of that session handed over before it (CommitTracker::begin)
+};
+
+// How an asynchronous broker answered a reliable client publish.
+enum class CommitResult : uint8_t {
+  Committed,  // durable, and fanned out
+  Duplicate,  // already committed earlier (a resend after the ack was lost): ack, do not fan out
+  Failed,     // not committed (broker unreachable, a gap before it): do not ack; the client resends
+};
+using CommitFn = std::function<void(const std::string& session_id, uint64_t seq, CommitResult result)>;
+
 // Called only on the thread that drives the endpoint. Implementations must not throw.
 class Broker {
  public:
   virtual ~Broker() = default;
 
   // Called once by the ServerEndpoint before anything else. A distributed broker
-  // also calls `deliver` (on the loop thread) for messages from other nodes.
-  virtual void bind(DeliverFn deliver) = 0;
+  // also calls `deliver` (on the loop thread) for messages from other nodes,
+  // and, if it commits asynchronously, `commit` once per reliable client
+  // publish, never from inside publish().
+  virtual void bind(DeliverFn deliver, CommitFn commit) = 0;
+  // True if reliable client publishes become durable only when `commit`
+  // says so; the endpoint then withholds their acks until it does.
+  virtual bool commits_async() const { return false; }
 
   // Subscriptions of this node's sessions; both are idempotent.
   virtual void subscribe(const std::string& session_id, const std::string& channel) = 0;
@@ -34,7 +56,8 @@ class Broker {
 
   // Fans `data` out to every subscriber of `channel`, calling `deliver` once
   // per local subscriber (synchronously, for a local broker).
-  virtual void publish(const std::string& channel, std::string_view data, bool reliable, PayloadKind payload) = 0;
+  virtual void publish(const std::string& channel, std::string_view data, bool reliable, PayloadKind payload,
+                       const PublishOrigin& origin) = 0;
 };
 
 }  // namespace tether::core

@@ -7,7 +7,8 @@ namespace tether::core {
 // Allocation failures are swallowed: the Broker contract is nothrow, and a
 // lost subscription is better than a dead server.
 
-void LocalBroker::bind(DeliverFn deliver) { deliver_ = std::move(deliver); }
+// Publishes are routed synchronously, so there is nothing to commit later.
+void LocalBroker::bind(DeliverFn deliver, CommitFn /*commit*/) { deliver_ = std::move(deliver); }
 
 void LocalBroker::subscribe(const std::string& session_id, const std::string& channel) {
   try {
@@ -42,8 +43,8 @@ void LocalBroker::remove_session(const std::string& session_id) {
   channels_.erase(channels);
 }
 
-void LocalBroker::publish(const std::string& channel, std::string_view data, bool reliable,
-                          PayloadKind payload) {
+void LocalBroker::publish(const std::string& channel, std::string_view data, bool reliable, PayloadKind payload,
+                          const PublishOrigin& /*origin*/) {
   auto subscribers = subscribers_.find(channel);
   if (subscribers == subscribers_.end() || !deliver_) return;
   // Safe to iterate: deliver never calls back into the broker.

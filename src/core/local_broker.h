@@ -10,11 +10,12 @@ namespace tether::core {
 
 class LocalBroker final : public Broker {
  public:
-  void bind(DeliverFn deliver) override;
+  void bind(DeliverFn deliver, CommitFn commit) override;
   void subscribe(const std::string& session_id, const std::string& channel) override;
   void unsubscribe(const std::string& session_id, const std::string& channel) override;
   void remove_session(const std::string& session_id) override;
-  void publish(const std::string& channel, std::string_view data, bool reliable, PayloadKind payload) override;
+  void publish(const std::string& channel, std::string_view data, bool reliable, PayloadKind payload,
+               const PublishOrigin& origin) override;
 
   size_t subscriber_count(const std::string& channel) const;
 

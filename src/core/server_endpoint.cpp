@@ -29,8 +29,7 @@ ServerEndpoint::ServerEndpoint(EndpointConfig config, const TokenAuthority& auth
       authority_(authority),
       table_(std::move(id_source)),
       broker_(broker ? std::move(broker) : std::make_unique<LocalBroker>()) {
-  broker_->bind([this](const std::string& session_id, std::string_view channel, std::string_view data,
-                       bool reliable, PayloadKind payload) { deliver(session_id, channel, data, reliable, payload); });
+  bind_broker();
 }
 
 ServerEndpoint::ServerEndpoint(EndpointConfig config, const TokenAuthority& authority, uint64_t id_seed,
@@ -39,11 +38,20 @@ ServerEndpoint::ServerEndpoint(EndpointConfig config, const TokenAuthority& auth
       authority_(authority),
       table_(id_seed),
       broker_(broker ? std::move(broker) : std::make_unique<LocalBroker>()) {
-  broker_->bind([this](const std::string& session_id, std::string_view channel, std::string_view data,
-                       bool reliable, PayloadKind payload) { deliver(session_id, channel, data, reliable, payload); });
+  bind_broker();
 }
 
 ServerEndpoint::~ServerEndpoint() = default;
+
+void ServerEndpoint::bind_broker() {
+  config_.session.async_commits = broker_->commits_async();
+  broker_->bind(
+      [this](const std::string& session_id, std::string_view channel, std::string_view data, bool reliable,
+             PayloadKind payload) { deliver(session_id, channel, data, reliable, payload); },
+      [this](const std::string& session_id, uint64_t seq, CommitResult result) {
+        handle_commit(session_id, seq, result);
+      });
+}
 
 // ---- transport events ---------------------------------------------------
 
@@ -179,6 +187,11 @@ void ServerEndpoint::route(Connection& connection, ServerEvent& event, TimeMs no
     case Kind::Publish:
       if (!state) return;
       if (config_.publishes_to_host) {
+        // The application takes it from here: nothing for the broker to commit.
+        if (event.reliable && config_.session.async_commits) {
+          state->commits.succeeded(event.message_id);
+          connection.session.commits_changed();
+        }
         out.kind = EndpointEvent::Kind::Publish;
         out.channel = std::move(event.channel);
         out.data = std::move(event.data);
@@ -188,7 +201,13 @@ void ServerEndpoint::route(Connection& connection, ServerEvent& event, TimeMs no
         push_event(std::move(out));
       } else {
         // Checked on receipt (permission, size, JSON): straight to fan-out.
-        broker_->publish(event.channel, event.data, event.reliable, event.payload);
+        PublishOrigin origin;
+        origin.session_id = state->id;
+        if (event.reliable) {
+          origin.seq = event.message_id;
+          origin.previous_seq = event.previous_seq;
+        }
+        broker_->publish(event.channel, event.data, event.reliable, event.payload, origin);
       }
       return;
     case Kind::Subscribed:
@@ -247,8 +266,33 @@ bool ServerEndpoint::publish(std::string_view channel, std::string_view data, bo
                              PayloadKind payload) {
   wall_now_ = now + config_.session.wall_clock_offset_ms;
   if (!valid_outgoing(channel, data, payload)) return false;
-  broker_->publish(std::string(channel), data, reliable, payload);
+  broker_->publish(std::string(channel), data, reliable, payload, PublishOrigin{});
   return true;
+}
+
+// An asynchronous broker's answer for a reliable client publish. A failure
+// rolls the session's receiver back to its last committed sequence: what
+// came after goes unacked, and the client resends it (in order, from there).
+void ServerEndpoint::handle_commit(const std::string& session_id, uint64_t seq, CommitResult result) {
+  const SessionPtr session = table_.find(session_id);
+  if (!session) return;  // ended meanwhile: its client starts a new session anyway
+  Connection* connection = find(session->owner_connection);
+  if (result == CommitResult::Failed) {
+    if (!session->commits.failed(seq)) return;  // a late answer: already rolled back
+    session->receiver.restore(session->commits.rollback_point());
+    EndpointEvent event;
+    event.kind = EndpointEvent::Kind::PublishNotCommitted;
+    event.connection = connection ? connection->id : 0;
+    event.session = session;
+    event.message_id = seq;
+    push_event(std::move(event));
+  } else {
+    session->commits.succeeded(seq);
+  }
+  if (connection != nullptr) {
+    connection->session.commits_changed();
+    mark_dirty(*connection);
+  }
 }
 
 void ServerEndpoint::deliver(const std::string& session_id, std::string_view channel, std::string_view data,

@@ -74,6 +74,8 @@ struct EndpointEvent {
     SessionReplaced,      // connection: closing with 4005, its session resumed elsewhere
     SlowConsumer,         // connection (0 while parked), session (null before auth), code = cause,
                           // queued and buffered_bytes as they were when it overflowed
+    PublishNotCommitted,  // connection (0 while parked), session, message_id: the broker could not
+                          // commit this reliable publish; it and what followed go unacked and are resent
   };
   Kind kind = Kind::ClientError;
   ConnectionId connection = 0;
@@ -173,6 +175,8 @@ class ServerEndpoint {
   void mark_dirty(Connection& connection);
   void route_events(Connection& connection, TimeMs now);
   void route(Connection& connection, ServerEvent& event, TimeMs now);
+  void bind_broker();
+  void handle_commit(const std::string& session_id, uint64_t seq, CommitResult result);
   void close_replaced_connections();
   void handle_frame(ConnectionId id, std::string_view frame, FrameKind kind, TimeMs now);
   void deliver(const std::string& session_id, std::string_view channel, std::string_view data, bool reliable,

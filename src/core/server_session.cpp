@@ -85,7 +85,7 @@ void ServerSession::handle_frame(std::string_view frame, FrameKind kind, TimeMs 
   }
   scratch_.trim();
   if (closing_) return;
-  if (state_) outbox_.queue_ack_if_due(state_->receiver);
+  if (state_) queue_ack();
   if (owns_state()) state_->drain_resolutions();
 }
 
@@ -217,6 +217,7 @@ void ServerSession::publish(Message&& msg, bool reliable) {
   event.reliable = reliable;
   event.payload = msg.payload;
   event.message_id = msg.id;
+  if (reliable && config_.async_commits) event.previous_seq = state_->commits.begin(msg.id);
   event.channel = std::move(msg.channel);
   event.data = std::move(msg.data);
   push_event(std::move(event));
@@ -455,5 +456,29 @@ bool ServerSession::poll_event(ServerEvent& event) {
 }
 
 void ServerSession::queue_control(const Message& msg) { outbox_.queue_control(msg); }
+
+// A receiver acks only what it delivered (docs/PROTOCOL.md 6.2); with an
+// asynchronous broker, "delivered" means committed, so a client whose node
+// dies before the commit resends the message rather than lose it.
+void ServerSession::queue_ack(bool commits_moved) {
+  ReliableReceiver& receiver = state_->receiver;
+  const uint64_t up_to = state_->commits.ack_limit(receiver.delivered_up_to());
+  if (!receiver.ack_due() && !(commits_moved && up_to > acked_up_to_)) return;
+  receiver.clear_ack_due();
+  // Progress, or a duplicate (the client may have lost our last ack). A
+  // frame whose messages all wait for commits gets no ack yet.
+  const bool duplicate = receiver.duplicates() != duplicates_at_ack_;
+  if (up_to == 0 || (up_to <= acked_up_to_ && !duplicate)) return;
+  Message ack;
+  ack.type = MessageType::Ack;
+  ack.up_to = up_to;
+  queue_control(ack);
+  acked_up_to_ = up_to;
+  duplicates_at_ack_ = receiver.duplicates();
+}
+
+void ServerSession::commits_changed() {
+  if (owns_state() && !closing_) queue_ack(true);
+}
 
 }  // namespace tether::core

@@ -50,6 +50,9 @@ struct ServerConfig {
   // Bounds on what one client may make the server hold (server_limits.h).
   ServerLimits client_limits;
   int64_t wall_clock_offset_ms = 0;  // unix_ms = now + offset (token expiry)
+  // Set by the ServerEndpoint when its broker commits asynchronously
+  // (Broker::commits_async): reliable publishes are acked only once committed.
+  bool async_commits = false;
 };
 
 const char* validate(const ServerConfig& config);
@@ -69,6 +72,7 @@ struct ServerEvent {
   bool reliable = false;
   PayloadKind payload = PayloadKind::Json;
   uint64_t message_id = 0;
+  uint64_t previous_seq = 0;  // Publish, with async_commits: CommitTracker::begin's answer
   std::string channel;
   std::string data;
   std::string user_id;
@@ -109,6 +113,8 @@ class ServerSession {
   void close(uint16_t code, std::string_view reason, bool forget = false);
   // Replies with a protocol-level error message (the connection stays up).
   void send_error(std::string_view code, std::string_view reason);
+  // The session's commits moved (async_commits): ack what is now durable.
+  void commits_changed();
 
   TimeMs next_timeout() const;
   // `kind` says which WebSocket opcode the frame goes out with.
@@ -143,6 +149,8 @@ class ServerSession {
               std::string reason);
   void fail_auth(const char* code, std::string_view reason);
   void queue_control(const Message& msg);
+  // The cumulative ack the client is owed, if any: delivered, and committed.
+  void queue_ack(bool commits_moved = false);
   bool fits_client(std::string_view channel, size_t data_bytes) const;
   void drop_unfit(const TransmitView& view);
   void drop_binary(const TransmitView& view);
@@ -166,6 +174,8 @@ class ServerSession {
   // An ack with "resend" is honoured once per interval (docs/PROTOCOL.md 6.5).
   static constexpr TimeMs kResendRequestIntervalMs = 1000;
   TimeMs resend_allowed_at_ = 0;
+  uint64_t acked_up_to_ = 0;  // upTo of the last ack on this connection
+  uint64_t duplicates_at_ack_ = 0;
   // The client's auth `maxFrame`, capped by our own limit; 0 = it named none.
   // Frames to it stay within this, and a channel message that cannot fit is
   // dropped (Error event "too_large_for_client") rather than resent into

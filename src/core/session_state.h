@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/commit_tracker.h"
 #include "core/jwt.h"
 #include "core/permissions.h"
 #include "core/reliable_receiver.h"
@@ -35,6 +36,9 @@ struct SessionState {
   PermissionSet permissions;
   ReliableSender sender;
   ReliableReceiver receiver;
+  // Reliable publishes an asynchronous broker has not made durable yet; the
+  // client's ack stops below the oldest (ServerSession::queue_ack).
+  CommitTracker commits;
   std::set<std::string> subscriptions;
   uint64_t owner_connection = 0;  // the attached connection, 0 while parked
   TimeMs parked_until = kNever;   // when a parked session is forgotten

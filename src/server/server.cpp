@@ -385,6 +385,12 @@ void Server::handle_event(const core::EndpointEvent& event) {
       log(line);
       return;
     }
+    case Kind::PublishNotCommitted:
+      log(LogLine("publish not committed")
+              .add("session", shown_id(session->id))
+              .add("conn", event.connection)
+              .add("seq", event.message_id));
+      return;
   }
 }
 

@@ -63,8 +63,10 @@ class ServerSim {
   // max_token_lifetime_ms: the authority's bound on tokens without exp.
   explicit ServerSim(ServerConfig config = default_server_config(), int64_t max_token_lifetime_ms = 0)
       : ServerSim(endpoint_config_of(std::move(config)), max_token_lifetime_ms) {}
-  explicit ServerSim(EndpointConfig config, int64_t max_token_lifetime_ms = 0)
-      : authority(kSecret, 0, 0, max_token_lifetime_ms), endpoint(std::move(config), authority, 42) {}
+  explicit ServerSim(EndpointConfig config, int64_t max_token_lifetime_ms = 0,
+                     std::unique_ptr<Broker> broker = nullptr)
+      : authority(kSecret, 0, 0, max_token_lifetime_ms),
+        endpoint(std::move(config), authority, 42, std::move(broker)) {}
 
   // Opens a connection and authenticates it with a token for `user`.
   Client& auth(const std::string& user, std::vector<std::string> permissions,
