@@ -175,7 +175,7 @@ TEST_CASE("stats, simulator and log level reject bad arguments", "[capi]") {
   CHECK(tether_client_set_log_level(c, TETHER_LOG_DEBUG) == TETHER_OK);
 }
 
-TEST_CASE("log events carry the level and the line; the library prints nothing", "[capi]") {
+TEST_CASE("log events carry the level and the line, the library prints nothing", "[capi]") {
   TestClient client(kNowhere, "token");
   REQUIRE(tether_client_set_log_level(client.handle(), TETHER_LOG_DEBUG) == TETHER_OK);
   REQUIRE(tether_client_connect(client.handle()) == TETHER_OK);
@@ -200,7 +200,7 @@ TEST_CASE("an unreachable server yields a transport error, then reconnecting", "
   CHECK(reconnecting->delay_ms <= 50);  // the first, jittered backoff_initial_ms
 }
 
-TEST_CASE("gave up after max attempts; reconnect_now starts over", "[capi]") {
+TEST_CASE("gave up after max attempts, reconnect_now starts over", "[capi]") {
   tether_config config = test_config(kNowhere, "token");
   config.backoff_initial_ms = 1;
   config.backoff_max_ms = 1;

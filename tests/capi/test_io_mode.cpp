@@ -50,7 +50,7 @@ bool pump_both(TestClient& a, TestClient& b, const std::function<bool()>& done) 
 
 }  // namespace
 
-TEST_CASE("TETHER_IO_PUMP starts no thread; TETHER_IO_THREAD starts one", "[capi][io_mode]") {
+TEST_CASE("TETHER_IO_PUMP starts no thread, TETHER_IO_THREAD starts one", "[capi][io_mode]") {
   const size_t before = thread_count();
   REQUIRE(before >= 1);
   {

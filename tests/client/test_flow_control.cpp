@@ -237,7 +237,7 @@ TEST_CASE("a host paused 60 s while 200 msg/s arrive gets all 12,000 reliable me
               mib(heap_drained), mib(heap_in_use()));
 }
 
-TEST_CASE("the byte limit, not the count, pauses inbound; pending bytes stay bounded; all arrive after the drain",
+TEST_CASE("the byte limit, not the count, pauses inbound, pending bytes stay bounded, all arrive after the drain",
           "[client][integration][flow]") {
   constexpr uint64_t kMessages = 200;
   constexpr size_t kPad = 16000;          // ~16 KB a message, 3.2 MB in all

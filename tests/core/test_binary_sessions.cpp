@@ -254,7 +254,7 @@ TEST_CASE("the server fans a binary publish out as binary frames, and tells a te
   CHECK(text_sub.take(MessageType::Channel).size() == 1);
 }
 
-TEST_CASE("a binary frame from a client that did not offer binary closes it 1003; others carry on",
+TEST_CASE("a binary frame from a client that did not offer binary closes it 1003, others carry on",
           "[core][endpoint][binary]") {
   ServerSim sim;
   std::string frame;

@@ -140,7 +140,7 @@ TEST_CASE("binary frames obey the frame size and batch limits", "[core][codec][b
   CHECK(decode(frame, limits).error == CodecError::TooLarge);
 }
 
-TEST_CASE("a bad record is dropped alone; the rest of its binary batch stands", "[core][codec][binary]") {
+TEST_CASE("a bad record is dropped alone, the rest of its binary batch stands", "[core][codec][binary]") {
   std::string frame;
   encode_binary_channel_message("a", "1", 0, 1, 1, frame);
   frame += bytes({0x01, 0x01, 'b', 0x00, 0x00, 0x01, '2'});  // reliable with id 0

@@ -141,7 +141,7 @@ TEST_CASE("resends back off up to a cap and never give up when retry_forever is 
   CHECK(s.in_flight() == 1);
 }
 
-TEST_CASE("an ack that makes progress restarts the backoff; a ping probes the oldest message", "[core][flow]") {
+TEST_CASE("an ack that makes progress restarts the backoff, a ping probes the oldest message", "[core][flow]") {
   ReliableSender s(backoff_config());
   for (uint64_t i = 1; i <= 3; ++i) REQUIRE(s.enqueue(i, "c", "x", true, 0) == ReliableSender::EnqueueResult::Ok);
   s.activate(false, 0);

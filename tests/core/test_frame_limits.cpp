@@ -191,7 +191,7 @@ TEST_CASE("a 1009 that our frames cannot explain is an ordinary reconnect", "[co
   while (c.poll_event(e)) CHECK(e.kind != ClientEvent::Kind::SendFailed);
 }
 
-TEST_CASE("auth_success advertises maxFrame and maxBatch; old peers decode without them", "[core][codec][limits]") {
+TEST_CASE("auth_success advertises maxFrame and maxBatch, old peers decode without them", "[core][codec][limits]") {
   Message success;
   success.type = MessageType::AuthSuccess;
   success.session = "s";

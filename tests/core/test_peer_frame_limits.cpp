@@ -32,7 +32,7 @@ size_t count_server_errors(const SimPair& p, const std::string& code) {
 
 }  // namespace
 
-TEST_CASE("auth carries the client's maxFrame; peers without it decode as before", "[core][codec][limits]") {
+TEST_CASE("auth carries the client's maxFrame, peers without it decode as before", "[core][codec][limits]") {
   Message auth;
   auth.type = MessageType::Auth;
   auth.token = "t";

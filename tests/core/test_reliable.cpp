@@ -122,7 +122,7 @@ TEST_CASE("ack timeouts retransmit, then fail after max retries and move base pa
   CHECK(s.retransmissions() == 2);
 }
 
-TEST_CASE("ack timers pause while offline; a resume acks what the peer already has", "[core][reliable]") {
+TEST_CASE("ack timers pause while offline, a resume acks what the peer already has", "[core][reliable]") {
   ReliableSender s(small_config());
   for (uint64_t i = 1; i <= 4; ++i) s.enqueue(i, "c", "0", true, 0);
   s.activate(false, 0);
@@ -190,7 +190,7 @@ TEST_CASE("receiver delivers in order, dedupes and fills gaps", "[core][reliable
   CHECK(r.ack_due());
 }
 
-TEST_CASE("receiver window is bounded; base skips messages the sender gave up on", "[core][reliable]") {
+TEST_CASE("receiver window is bounded, base skips messages the sender gave up on", "[core][reliable]") {
   ReliableReceiver r(4);
   std::vector<Message> ready;
   CHECK(r.accept(reliable(6, 1), ready) == ReliableReceiver::Verdict::OutOfWindow);

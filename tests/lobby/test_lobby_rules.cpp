@@ -51,7 +51,7 @@ TEST_CASE("only the host starts, and only when everyone is ready", "[lobby]") {
   CHECK(lobby.start("zed", events) == LobbyError::NotInRoom);
 }
 
-TEST_CASE("the host role migrates when the host leaves; an empty room closes", "[lobby]") {
+TEST_CASE("the host role migrates when the host leaves, an empty room closes", "[lobby]") {
   Lobby lobby;
   std::vector<RoomEvent> events;
   uint32_t room = 0;

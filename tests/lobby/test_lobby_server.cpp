@@ -43,7 +43,7 @@ bool has_reply(const TestClient& c, const std::string& needle) {
 
 }  // namespace
 
-TEST_CASE("lobby server: only a moderator may kick; others get permission_denied", "[lobby][integration]") {
+TEST_CASE("lobby server: only a moderator may kick, others get permission_denied", "[lobby][integration]") {
   LobbyServer s;
   TestClient alice(s.loop, s.url, mint_token("alice", kPlayer));
   TestClient bob(s.loop, s.url, mint_token("bob", kPlayer));

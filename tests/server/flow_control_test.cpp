@@ -45,7 +45,7 @@ size_t reliable_frames(const RawClient& raw) {
 
 }  // namespace
 
-TEST_CASE("a client that stops acking but pings keeps its window of messages; none fail", "[server][integration][flow]") {
+TEST_CASE("a client that stops acking but pings keeps its window of messages, none fail", "[server][integration][flow]") {
   ServerHarness harness([](ServerOptions& options) {
     options.session.reliable.ack_timeout_ms = 100;
     options.session.reliable.max_ack_timeout_ms = 400;

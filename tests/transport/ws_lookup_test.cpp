@@ -17,7 +17,7 @@ using test::EchoServer;
 using test::options_for;
 using test::run_until;
 
-TEST_CASE("a host name resolves and connects; a name that does not resolve is DnsFailed", "[transport][dns]") {
+TEST_CASE("a host name resolves and connects, a name that does not resolve is DnsFailed", "[transport][dns]") {
   EventLoop loop;
   EchoServer server(loop);
   ClientLog log;
