@@ -8,6 +8,7 @@ TETHER_PACKAGES=(
   openssl
   ccache     # CI runs on a warm cache: rebuilds of unchanged files are free
   mono-mcs mono-runtime  # the C# binding's tests
+  redis-server libhiredis-dev  # the cluster broker (tether-server --redis) and its tests
 )
 # scripts/fuzz.sh: clang 14; libclang-rt-14-dev holds the -fsanitize=fuzzer
 # runtime (clang-14 only recommends it), libfuzzer-14-dev libFuzzer itself.
