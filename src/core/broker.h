@@ -33,6 +33,17 @@ enum class CommitResult : uint8_t {
   Failed,     // not committed (broker unreachable, a gap before it): do not ack; the client resends
 };
 using CommitFn = std::function<void(const std::string& session_id, uint64_t seq, CommitResult result)>;
+// The session's subscription to the channel is in force: what is published
+// there from now on reaches it (confirms_subscriptions()).
+using SubscribedFn = std::function<void(const std::string& session_id, const std::string& channel)>;
+
+// What a broker calls back, on the loop thread. Each only queues work in
+// the endpoint; none calls back into the broker.
+struct BrokerCallbacks {
+  DeliverFn deliver;
+  CommitFn commit;          // only if commits_async()
+  SubscribedFn subscribed;  // only if confirms_subscriptions()
+};
 
 // Called only on the thread that drives the endpoint. Implementations must not throw.
 class Broker {
@@ -43,10 +54,19 @@ class Broker {
   // also calls `deliver` (on the loop thread) for messages from other nodes,
   // and, if it commits asynchronously, `commit` once per reliable client
   // publish, never from inside publish().
-  virtual void bind(DeliverFn deliver, CommitFn commit) = 0;
+  virtual void bind(BrokerCallbacks callbacks) = 0;
   // True if reliable client publishes become durable only when `commit`
   // says so; the endpoint then withholds their acks until it does.
   virtual bool commits_async() const { return false; }
+  // True if a subscription is in force only once `subscribed` says so (from
+  // inside subscribe() or later); the endpoint then confirms it to the
+  // client only then, so that whatever is published after the client's
+  // confirmation reaches it. Otherwise subscribe() puts it in force at once.
+  virtual bool confirms_subscriptions() const { return false; }
+  // For the runtime: a distributed broker calls `wake` after it called
+  // `deliver` or `commit` on its own (a message from another node, a
+  // commit's answer), so the runtime flushes what they queued.
+  virtual void set_wake(std::function<void()> /*wake*/) {}
 
   // Subscriptions of this node's sessions; both are idempotent.
   virtual void subscribe(const std::string& session_id, const std::string& channel) = 0;

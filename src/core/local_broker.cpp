@@ -7,8 +7,9 @@ namespace tether::core {
 // Allocation failures are swallowed: the Broker contract is nothrow, and a
 // lost subscription is better than a dead server.
 
-// Publishes are routed synchronously, so there is nothing to commit later.
-void LocalBroker::bind(DeliverFn deliver, CommitFn /*commit*/) { deliver_ = std::move(deliver); }
+// Publishes are routed and subscriptions made synchronously: nothing to
+// commit or confirm later.
+void LocalBroker::bind(BrokerCallbacks callbacks) { deliver_ = std::move(callbacks.deliver); }
 
 void LocalBroker::subscribe(const std::string& session_id, const std::string& channel) {
   try {
@@ -59,6 +60,12 @@ void LocalBroker::publish(const std::string& channel, std::string_view data, boo
 size_t LocalBroker::subscriber_count(const std::string& channel) const {
   auto subscribers = subscribers_.find(channel);
   return subscribers == subscribers_.end() ? 0 : subscribers->second.size();
+}
+
+std::vector<std::string> LocalBroker::channels_of(const std::string& session_id) const {
+  auto channels = channels_.find(session_id);
+  if (channels == channels_.end()) return {};
+  return std::vector<std::string>(channels->second.begin(), channels->second.end());
 }
 
 }  // namespace tether::core

@@ -3,6 +3,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "core/broker.h"
 
@@ -10,7 +11,7 @@ namespace tether::core {
 
 class LocalBroker final : public Broker {
  public:
-  void bind(DeliverFn deliver, CommitFn commit) override;
+  void bind(BrokerCallbacks callbacks) override;
   void subscribe(const std::string& session_id, const std::string& channel) override;
   void unsubscribe(const std::string& session_id, const std::string& channel) override;
   void remove_session(const std::string& session_id) override;
@@ -18,6 +19,8 @@ class LocalBroker final : public Broker {
                const PublishOrigin& origin) override;
 
   size_t subscriber_count(const std::string& channel) const;
+  // The channels `session_id` subscribed to, in no particular order.
+  std::vector<std::string> channels_of(const std::string& session_id) const;
 
  private:
   using Names = std::unordered_set<std::string>;

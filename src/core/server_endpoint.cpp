@@ -45,12 +45,23 @@ ServerEndpoint::~ServerEndpoint() = default;
 
 void ServerEndpoint::bind_broker() {
   config_.session.async_commits = broker_->commits_async();
-  broker_->bind(
-      [this](const std::string& session_id, std::string_view channel, std::string_view data, bool reliable,
-             PayloadKind payload) { deliver(session_id, channel, data, reliable, payload); },
-      [this](const std::string& session_id, uint64_t seq, CommitResult result) {
-        handle_commit(session_id, seq, result);
-      });
+  config_.session.async_subscriptions = broker_->confirms_subscriptions();
+  BrokerCallbacks callbacks;
+  callbacks.deliver = [this](const std::string& session_id, std::string_view channel, std::string_view data,
+                             bool reliable, PayloadKind payload) {
+    deliver(session_id, channel, data, reliable, payload);
+  };
+  callbacks.commit = [this](const std::string& session_id, uint64_t seq, CommitResult result) {
+    handle_commit(session_id, seq, result);
+  };
+  callbacks.subscribed = [this](const std::string& session_id, const std::string& channel) {
+    const SessionPtr session = table_.find(session_id);
+    Connection* connection = session ? find(session->owner_connection) : nullptr;
+    if (connection == nullptr) return;  // parked: a resume re-confirms nothing; the subscription stands
+    connection->session.confirm_subscription(channel);
+    mark_dirty(*connection);
+  };
+  broker_->bind(std::move(callbacks));
 }
 
 // ---- transport events ---------------------------------------------------

@@ -231,10 +231,14 @@ void ServerSession::handle_subscription(Message&& msg) {
   } else {
     state_->subscriptions.erase(msg.channel);
   }
-  Message reply;
-  reply.type = subscribe ? MessageType::Subscribed : MessageType::Unsubscribed;
-  reply.channel = msg.channel;
-  queue_control(reply);
+  // With a distributed broker the confirmation waits until the subscription
+  // is in force there (confirm_subscription).
+  if (!subscribe || !config_.async_subscriptions) {
+    Message reply;
+    reply.type = subscribe ? MessageType::Subscribed : MessageType::Unsubscribed;
+    reply.channel = msg.channel;
+    queue_control(reply);
+  }
   ServerEvent event;
   event.kind = subscribe ? ServerEvent::Kind::Subscribed : ServerEvent::Kind::Unsubscribed;
   event.channel = std::move(msg.channel);
@@ -475,6 +479,14 @@ void ServerSession::queue_ack(bool commits_moved) {
   queue_control(ack);
   acked_up_to_ = up_to;
   duplicates_at_ack_ = receiver.duplicates();
+}
+
+void ServerSession::confirm_subscription(const std::string& channel) {
+  if (!owns_state() || closing_ || state_->subscriptions.count(channel) == 0) return;
+  Message reply;
+  reply.type = MessageType::Subscribed;
+  reply.channel = channel;
+  queue_control(reply);
 }
 
 void ServerSession::commits_changed() {

@@ -53,6 +53,9 @@ struct ServerConfig {
   // Set by the ServerEndpoint when its broker commits asynchronously
   // (Broker::commits_async): reliable publishes are acked only once committed.
   bool async_commits = false;
+  // Likewise (Broker::confirms_subscriptions): `subscribed` goes to the client
+  // only once the broker has the subscription in force (confirm_subscription).
+  bool async_subscriptions = false;
 };
 
 const char* validate(const ServerConfig& config);
@@ -115,6 +118,9 @@ class ServerSession {
   void send_error(std::string_view code, std::string_view reason);
   // The session's commits moved (async_commits): ack what is now durable.
   void commits_changed();
+  // The broker has `channel`'s subscription in force (async_subscriptions):
+  // confirms it to the client, unless it was dropped meanwhile.
+  void confirm_subscription(const std::string& channel);
 
   TimeMs next_timeout() const;
   // `kind` says which WebSocket opcode the frame goes out with.

@@ -1,5 +1,6 @@
 #include "server/command_line.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <limits>
@@ -81,6 +82,13 @@ const char* usage_text() {
          "                             it is presented, without iat); 0 = never (default 86400)\n"
          "  --state-file FILE          on SIGINT/SIGTERM save sessions here; load them at start,\n"
          "                             so clients resume across a restart (default: none)\n"
+         "  --redis URL                run as a cluster node: share channels with the other nodes\n"
+         "                             through Redis (redis://IP:PORT, redis://localhost:PORT or\n"
+         "                             unix:///path/to/socket; default: none, a single node)\n"
+         "  --node-id ID               this node's name in logs and in Redis (letters, digits, '-',\n"
+         "                             '_', '.'; default: random)\n"
+         "  --history-size N           reliable messages Redis keeps per channel, for clients that\n"
+         "                             resume on another node (default 1000)\n"
          "  --help                     show this text\n"
          "\n"
          "Prints one line, \"tether-server listening on ws://HOST:PORT\", once listening.\n"
@@ -112,7 +120,8 @@ std::string parse_command_line(const std::vector<std::string_view>& args, const 
                        flag == "--max-session-buffer-bytes" || flag == "--max-session-queue" ||
                        flag == "--receive-window" || flag == "--max-receive-buffer-bytes" ||
                        flag == "--max-subscriptions" || flag == "--max-token-lifetime-s" ||
-                       flag == "--max-send-buffer-bytes" || flag == "--handshake-timeout-ms";
+                       flag == "--max-send-buffer-bytes" || flag == "--handshake-timeout-ms" ||
+                       flag == "--redis" || flag == "--node-id" || flag == "--history-size";
     if (!known) return "unknown argument: " + std::string(flag);
     if (!has_value) {
       if (i + 1 >= args.size()) return std::string(flag) + " needs a value";
@@ -172,12 +181,28 @@ std::string parse_command_line(const std::vector<std::string_view>& args, const 
     } else if (flag == "--state-file") {
       out.state_file = std::string(value);
       ok = !value.empty();
+    } else if (flag == "--redis") {
+      transport::RedisAddress address;
+      const std::string problem = transport::parse_redis_url(value, address);
+      if (!problem.empty()) return "invalid value for --redis: " + problem;
+      out.cluster.redis_url.assign(value);
+    } else if (flag == "--node-id") {
+      out.cluster.node_id.assign(value);
+    } else if (flag == "--history-size") {
+      ok = parse_number<size_t>(value, 1, 10'000'000, out.cluster.history_size);
     }
     if (!ok) return "invalid value for " + name + ": " + std::string(value);
   }
   if (!secret_given && env_jwt_secret != nullptr) out.options.jwt_secret = env_jwt_secret;
   if (out.options.jwt_secret.empty()) return "a JWT secret is required (--jwt-secret or TETHER_JWT_SECRET)";
   if (const char* problem = validate(out.options)) return problem;
+  if (!out.cluster.redis_url.empty()) {
+    // History must outlive every session that may resume from it.
+    out.cluster.history_ttl_ms = std::max<int64_t>(out.cluster.history_ttl_ms, 2 * out.options.session.resume_ttl_ms);
+    if (const char* problem = validate(out.cluster)) return problem;
+  } else if (!out.cluster.node_id.empty() || out.cluster.history_size != ClusterOptions{}.history_size) {
+    return "--node-id and --history-size need --redis";
+  }
   return {};
 }
 

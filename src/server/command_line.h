@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "server/cluster_broker.h"
 #include "server/server_options.h"
 
 namespace tether::server {
@@ -12,6 +13,8 @@ namespace tether::server {
 struct CommandLine {
   ServerOptions options;
   std::string state_file;  // --state-file: sessions survive a graceful restart
+  // --redis and the flags after it: a cluster node (cluster.redis_url non-empty).
+  ClusterOptions cluster;
   bool show_help = false;
 };
 

@@ -6,10 +6,12 @@
 #include <exception>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <sstream>
 #include <string_view>
 #include <vector>
 
+#include "server/cluster_broker.h"
 #include "server/server.h"
 #include "transport/event_loop.h"
 
@@ -54,7 +56,20 @@ namespace tether::server {
 
 int serve_until_signal(const CommandLine& command_line, Application* app, const char* program) {
   transport::EventLoop loop;
-  Server server(loop, command_line.options, app);
+  std::unique_ptr<core::Broker> broker;
+  if (!command_line.cluster.redis_url.empty()) {
+    ClusterOptions cluster_options = command_line.cluster;
+    cluster_options.log = [](std::string_view line) {
+      std::fwrite(line.data(), 1, line.size(), stderr);
+      std::fputc('\n', stderr);
+      std::fflush(stderr);
+    };
+    auto cluster = std::make_unique<ClusterBroker>(loop, std::move(cluster_options));
+    std::fprintf(stderr, "%s: cluster node %s, Redis at %s\n", program, cluster->node_id().c_str(),
+                 command_line.cluster.redis_url.c_str());
+    broker = std::move(cluster);
+  }
+  Server server(loop, command_line.options, app, std::move(broker));
   const std::string& state_file = command_line.state_file;
   std::string saved;
   if (!state_file.empty() && read_file(state_file, saved)) {

@@ -92,6 +92,17 @@ const char* Server::make_endpoint() {
   if (const char* problem = core::validate(config)) return problem;
   options_.session = config.session;  // wall_clock_ms() uses the offset
   authority_ = std::make_unique<core::Hs256Authority>(options_.jwt_secret, 0, 0, options_.max_token_lifetime_ms);
+  if (broker_) {
+    // A distributed broker delivers and answers commits on its own; the
+    // endpoint's output then goes out like any other. The broker dies with
+    // the endpoint, hence with us.
+    broker_->set_wake([this] {
+      guarded("broker", [&] {
+        drain_events();
+        schedule_flush();
+      });
+    });
+  }
   endpoint_ = std::make_unique<core::ServerEndpoint>(
       std::move(config), *authority_, [] { return transport::secure_random_hex(16); }, std::move(broker_));
   return nullptr;

@@ -32,9 +32,9 @@ class ManualCommitBroker final : public Broker {
     std::string data;
   };
 
-  void bind(DeliverFn deliver, CommitFn commit) override {
-    local_.bind(std::move(deliver), nullptr);
-    commit_ = std::move(commit);
+  void bind(BrokerCallbacks callbacks) override {
+    commit_ = std::move(callbacks.commit);
+    local_.bind(std::move(callbacks));
   }
   bool commits_async() const override { return true; }
   void subscribe(const std::string& session, const std::string& channel) override { local_.subscribe(session, channel); }

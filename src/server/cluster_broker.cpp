@@ -1,0 +1,368 @@
+#include "server/cluster_broker.h"
+
+#include <charconv>
+#include <utility>
+#include <vector>
+
+#include "server/cluster_keys.h"
+#include "server/log_line.h"
+#include "transport/secure_random.h"
+
+namespace tether::server {
+
+namespace cluster {
+
+bool parse_pubsub_message(std::string_view message, PubsubMessage& out) {
+  // "{offset} {epoch} {kind}{reliable} {data}"
+  const size_t first = message.find(' ');
+  if (first == std::string_view::npos) return false;
+  const size_t second = message.find(' ', first + 1);
+  if (second == std::string_view::npos || second + 3 > message.size() || message[second + 3] != ' ') return false;
+  uint64_t offset = 0;
+  const char* digits = message.data();
+  const auto parsed = std::from_chars(digits, digits + first, offset);
+  if (parsed.ec != std::errc() || parsed.ptr != digits + first) return false;
+  const char kind = message[second + 1];
+  const char reliable = message[second + 2];
+  if ((kind != 'j' && kind != 'b') || (reliable != '0' && reliable != '1')) return false;
+  out.offset = offset;
+  out.epoch = message.substr(first + 1, second - first - 1);
+  out.binary = kind == 'b';
+  out.reliable = reliable == '1';
+  out.data = message.substr(second + 4);
+  return true;
+}
+
+bool parse_stream_entry(const transport::RedisReply& entry, core::FeedEntry& out) {
+  using Type = transport::RedisReply::Type;
+  if (entry.type != Type::Array || entry.elements.size() != 2) return false;
+  const transport::RedisReply& id = entry.elements[0];
+  const transport::RedisReply& fields = entry.elements[1];
+  if (id.type != Type::String || fields.type != Type::Array || fields.elements.size() != 4) return false;
+  uint64_t offset = 0;
+  const char* begin = id.text.data();
+  const auto parsed = std::from_chars(begin, begin + id.text.size(), offset);
+  if (parsed.ec != std::errc() || offset == 0 || std::string_view(parsed.ptr, begin + id.text.size() - parsed.ptr) != "-0") {
+    return false;
+  }
+  const transport::RedisReply& kind = fields.elements[1];
+  if (fields.elements[0].text != "k" || fields.elements[2].text != "d" || (kind.text != "j" && kind.text != "b")) {
+    return false;
+  }
+  out.offset = offset;
+  out.reliable = true;  // only reliable messages are kept in the stream
+  out.payload = kind.text == "b" ? core::PayloadKind::Binary : core::PayloadKind::Json;
+  out.data = fields.elements[3].text;
+  return true;
+}
+
+}  // namespace cluster
+
+const char* validate(const ClusterOptions& options) {
+  transport::RedisAddress address;
+  if (!transport::parse_redis_url(options.redis_url, address).empty()) return "invalid Redis URL";
+  if (options.node_id.size() > 64) return "node id must be at most 64 bytes";
+  for (char c : options.node_id) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                       c == '_' || c == '.';
+    if (!plain) return "node id may hold only letters, digits, '-', '_' and '.'";
+  }
+  if (options.history_size == 0 || options.history_size > 10'000'000) return "history size must be 1..10000000";
+  if (options.history_ttl_ms < 1000) return "history TTL must be >= 1000 ms";
+  return transport::validate(options.redis);
+}
+
+ClusterBroker::ClusterBroker(transport::EventLoop& loop, ClusterOptions options)
+    : loop_(loop), options_(std::move(options)) {
+  if (options_.node_id.empty()) options_.node_id = "node-" + transport::secure_random_hex(4);
+  epoch_prefix_ = transport::secure_random_hex(6);
+  transport::RedisAddress address;
+  transport::parse_redis_url(options_.redis_url, address);  // validated by the caller
+
+  transport::RedisClientHandlers command_handlers;
+  command_handlers.on_connected = [this] {
+    log_connection("redis connected", "commands", {});
+    on_connected();
+  };
+  command_handlers.on_disconnected = [this](std::string_view why) {
+    log_connection("redis disconnected", "commands", why);
+  };
+  commands_ = std::make_unique<transport::RedisClient>(loop_, address, std::move(command_handlers), options_.redis);
+  transport::RedisClientHandlers subscriber_handlers;
+  subscriber_handlers.on_message = [this](std::string_view channel, std::string_view message) {
+    on_message(channel, message);
+  };
+  subscriber_handlers.on_subscribed = [this](std::string_view channel) { on_subscribed(channel); };
+  subscriber_handlers.on_connected = [this] {
+    log_connection("redis connected", "subscriber", {});
+    on_connected();
+  };
+  subscriber_handlers.on_disconnected = [this](std::string_view why) {
+    log_connection("redis disconnected", "subscriber", why);
+  };
+  subscriber_ = std::make_unique<transport::RedisClient>(loop_, address, std::move(subscriber_handlers), options_.redis);
+  commands_->start();
+  subscriber_->start();
+}
+
+ClusterBroker::~ClusterBroker() = default;
+
+void ClusterBroker::bind(core::BrokerCallbacks callbacks) {
+  commit_ = std::move(callbacks.commit);
+  subscribed_ = std::move(callbacks.subscribed);
+  local_.bind(std::move(callbacks));
+}
+
+// Redis subscriptions follow this node's: the first local subscriber of a
+// channel subscribes the node, the last one to leave unsubscribes it.
+// A subscription is in force once the channel's feed has started: from its
+// top offset on, read after Redis confirmed the node's SUBSCRIBE, everything
+// reaches the node. Until then the session waits for its confirmation.
+void ClusterBroker::subscribe(const std::string& session_id, const std::string& channel) {
+  local_.subscribe(session_id, channel);
+  if (local_.subscriber_count(channel) == 1 && feeds_.count(channel) == 0) open_feed(channel);
+  auto feed = feeds_.find(channel);
+  if (feed == feeds_.end()) return;  // out of memory
+  if (feed->second.feed.started()) {
+    if (subscribed_) subscribed_(session_id, channel);
+  } else {
+    try {
+      feed->second.awaiting.insert(session_id);
+    } catch (...) {
+    }
+  }
+}
+
+void ClusterBroker::unsubscribe(const std::string& session_id, const std::string& channel) {
+  local_.unsubscribe(session_id, channel);
+  auto feed = feeds_.find(channel);
+  if (feed != feeds_.end()) feed->second.awaiting.erase(session_id);
+  if (local_.subscriber_count(channel) != 0) return;
+  subscriber_->unsubscribe(cluster::pubsub_channel(channel));
+  feeds_.erase(channel);
+}
+
+void ClusterBroker::remove_session(const std::string& session_id) {
+  const std::vector<std::string> channels = local_.channels_of(session_id);
+  local_.remove_session(session_id);
+  for (const std::string& channel : channels) {
+    auto feed = feeds_.find(channel);
+    if (feed != feeds_.end()) feed->second.awaiting.erase(session_id);
+    if (local_.subscriber_count(channel) != 0) continue;
+    subscriber_->unsubscribe(cluster::pubsub_channel(channel));
+    feeds_.erase(channel);
+  }
+}
+
+void ClusterBroker::publish(const std::string& channel, std::string_view data, bool reliable,
+                            core::PayloadKind payload, const core::PublishOrigin& origin) {
+  const bool from_client = origin.seq != 0;
+  std::vector<std::string> argv;
+  try {
+    argv = {"EVAL",
+            cluster::kPublishScript,
+            "3",
+            cluster::stream_key(channel),
+            cluster::meta_key(channel),
+            from_client ? cluster::session_key(origin.session_id) : std::string(),
+            std::to_string(origin.seq),
+            std::to_string(origin.previous_seq),
+            std::to_string(options_.history_size),
+            epoch_prefix_ + std::to_string(++epochs_offered_),
+            std::to_string(options_.history_ttl_ms),
+            cluster::pubsub_channel(channel),
+            payload == core::PayloadKind::Binary ? "b" : "j",
+            reliable ? "1" : "0",
+            std::string(data)};
+  } catch (...) {
+    argv.clear();  // out of memory: treated as Redis being unreachable
+  }
+  const std::string session_id = from_client ? std::string(origin.session_id) : std::string();
+  const uint64_t seq = origin.seq;
+  const bool sent = !argv.empty() && commands_->command(std::move(argv), [this, session_id, seq](
+                                                                             transport::RedisReply&& reply) {
+    using Type = transport::RedisReply::Type;
+    int64_t status = -2;  // no usable answer
+    if (reply.type == Type::Array && !reply.elements.empty() && reply.elements[0].type == Type::Integer) {
+      status = reply.elements[0].integer;
+    }
+    if (status == 1) ++stats_.published;
+    if (seq == 0) {
+      if (status != 1) ++stats_.dropped_publishes;
+      return;
+    }
+    if (status == 1) {
+      answer_commit(session_id, seq, core::CommitResult::Committed);
+    } else if (status == 0) {
+      ++stats_.duplicates;
+      answer_commit(session_id, seq, core::CommitResult::Duplicate);
+    } else {
+      answer_commit(session_id, seq, core::CommitResult::Failed);
+    }
+  });
+  if (sent) return;
+  if (seq == 0) {
+    ++stats_.dropped_publishes;
+    return;
+  }
+  fail_later(session_id, seq);  // the Broker contract: never from inside publish()
+}
+
+void ClusterBroker::answer_commit(const std::string& session_id, uint64_t seq, core::CommitResult result) {
+  if (result == core::CommitResult::Failed) ++stats_.commit_failures;
+  if (commit_) commit_(session_id, seq, result);
+  if (wake_) wake_();
+}
+
+void ClusterBroker::fail_later(std::string session_id, uint64_t seq) {
+  loop_.post([this, alive = std::weak_ptr<char>(lifetime_), session_id = std::move(session_id), seq] {
+    if (alive.expired()) return;
+    answer_commit(session_id, seq, core::CommitResult::Failed);
+  });
+}
+
+void ClusterBroker::on_message(std::string_view redis_channel, std::string_view message) {
+  cluster::PubsubMessage parsed;
+  if (redis_channel.substr(0, cluster::kPubsubPrefix.size()) != cluster::kPubsubPrefix ||
+      !cluster::parse_pubsub_message(message, parsed)) {
+    ++stats_.malformed;
+    return;
+  }
+  const std::string channel(redis_channel.substr(cluster::kPubsubPrefix.size()));
+  auto feed = feeds_.find(channel);
+  if (feed == feeds_.end()) return;  // unsubscribed meanwhile
+  ++stats_.received;
+  core::FeedEntry entry;
+  entry.offset = parsed.reliable ? parsed.offset : 0;
+  entry.reliable = parsed.reliable;
+  entry.payload = parsed.binary ? core::PayloadKind::Binary : core::PayloadKind::Json;
+  entry.data.assign(parsed.data);
+  feed->second.feed.handle_message(parsed.epoch, std::move(entry));
+  pump_feed(channel);
+}
+
+// While Redis stays away a connection fails an attempt every couple of
+// seconds; the log gets the first failure, not each retry.
+void ClusterBroker::log_connection(const char* event, const char* role, std::string_view why) {
+  const bool up = why.empty();
+  bool& down = role[0] == 'c' ? commands_down_ : subscriber_down_;
+  if (!up && down) return;
+  down = !up;
+  if (!options_.log) return;
+  LogLine line(event);
+  line.add("node", options_.node_id).add("connection", role);
+  if (!up) line.add("why", why);
+  try {
+    options_.log(line.text());
+  } catch (...) {
+  }
+}
+
+// ---- feeds ----------------------------------------------------------------
+
+// Subscribes the node to the channel's pub/sub; once Redis confirms it
+// (on_subscribed), reads where the channel stands. The feed delivers what
+// follows, fetching whatever pub/sub drops.
+void ClusterBroker::open_feed(const std::string& channel) {
+  try {
+    feeds_.try_emplace(channel);
+  } catch (...) {
+    return;
+  }
+  subscriber_->subscribe(cluster::pubsub_channel(channel));
+}
+
+void ClusterBroker::on_subscribed(std::string_view redis_channel) {
+  if (redis_channel.substr(0, cluster::kPubsubPrefix.size()) != cluster::kPubsubPrefix) return;
+  const std::string channel(redis_channel.substr(cluster::kPubsubPrefix.size()));
+  if (feeds_.count(channel) != 0) request_top(channel);
+}
+
+void ClusterBroker::request_top(const std::string& channel) {
+  commands_->command({"HMGET", cluster::meta_key(channel), "epoch", "top"},
+                     [this, channel](transport::RedisReply&& reply) {
+                       using Type = transport::RedisReply::Type;
+                       auto feed = feeds_.find(channel);
+                       if (feed == feeds_.end()) return;
+                       if (reply.type != Type::Array || reply.elements.size() != 2) return;  // asked again on reconnect
+                       const transport::RedisReply& epoch = reply.elements[0];
+                       const transport::RedisReply& top = reply.elements[1];
+                       uint64_t top_offset = 0;
+                       if (top.type == Type::String) {
+                         std::from_chars(top.text.data(), top.text.data() + top.text.size(), top_offset);
+                       }
+                       feed->second.feed.handle_top(epoch.type == Type::String ? epoch.text : std::string(),
+                                                    top_offset);
+                       // Started: the subscriptions waiting for it are in force.
+                       std::unordered_set<std::string> awaiting;
+                       awaiting.swap(feed->second.awaiting);
+                       for (const std::string& session_id : awaiting) {
+                         if (subscribed_) subscribed_(session_id, channel);
+                       }
+                       pump_feed(channel);
+                     });
+}
+
+void ClusterBroker::pump_feed(const std::string& channel) {
+  auto feed = feeds_.find(channel);
+  if (feed == feeds_.end()) return;
+  core::ChannelFeed& f = feed->second.feed;
+  core::FeedEntry entry;
+  bool delivered = false;
+  while (f.poll_delivery(entry)) {
+    local_.publish(channel, entry.data, entry.reliable, entry.payload, core::PublishOrigin{});
+    delivered = true;
+  }
+  if (f.take_history_lost()) ++stats_.history_lost;
+  uint64_t request = 0, from = 0, to = 0;
+  if (f.poll_range_request(request, from, to)) request_range(channel, request, from, to);
+  if (delivered && wake_) wake_();
+}
+
+void ClusterBroker::request_range(const std::string& channel, uint64_t request, uint64_t from, uint64_t to) {
+  const bool sent = commands_->command(
+      {"XRANGE", cluster::stream_key(channel), std::to_string(from) + "-0", std::to_string(to) + "-0"},
+      [this, channel, request](transport::RedisReply&& reply) {
+        auto feed = feeds_.find(channel);
+        if (feed == feeds_.end()) return;
+        if (reply.type != transport::RedisReply::Type::Array) {
+          feed->second.feed.handle_range_failed(request);  // asked again on the next input or reconnect
+          return;
+        }
+        std::vector<core::FeedEntry> entries;
+        for (const transport::RedisReply& item : reply.elements) {
+          core::FeedEntry entry;
+          if (!cluster::parse_stream_entry(item, entry)) {
+            ++stats_.malformed;
+            continue;
+          }
+          entries.push_back(std::move(entry));
+        }
+        stats_.fetched += entries.size();
+        feed->second.feed.handle_range(request, std::move(entries));
+        pump_feed(channel);
+      });
+  // Not connected: on_connected reads every channel's top again, which asks again.
+  if (!sent) {
+    auto feed = feeds_.find(channel);
+    if (feed != feeds_.end()) feed->second.feed.handle_range_failed(request);
+  }
+}
+
+// Either connection came (back) up: pub/sub may have dropped messages while
+// it was away, so every feed reads its channel's top again.
+void ClusterBroker::on_connected() {
+  std::vector<std::string> channels;
+  channels.reserve(feeds_.size());
+  for (const auto& feed : feeds_) channels.push_back(feed.first);
+  for (const std::string& channel : channels) request_top(channel);
+}
+
+ClusterStats ClusterBroker::stats() const {
+  ClusterStats stats = stats_;
+  stats.redis_rtt_us = commands_->stats().rtt_us;
+  stats.connected = commands_->connected() && subscriber_->connected();
+  return stats;
+}
+
+}  // namespace tether::server

@@ -1,0 +1,118 @@
+#pragma once
+// Channels shared by several tether-server nodes through Redis
+// (tether-server --redis). Each publish runs one Lua script that appends it
+// to the channel's stream, records the publishing session's committed
+// sequence and publishes it to the nodes (cluster_keys.h), atomically. A
+// node subscribes in Redis only to the channels its own sessions want, and
+// fans out what arrives there to them. A client's reliable publish is
+// acked only once the script succeeded (Broker::commits_async), so one whose
+// node dies before it resends it, and the script's sequence check keeps the
+// resend from being published twice.
+//
+// Runs on the server's EventLoop: hiredis's async API, no thread, no
+// blocking call. Redis unreachable: reliable client publishes fail their
+// commit (the client resends them), other publishes are dropped and counted.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/broker.h"
+#include "core/channel_feed.h"
+#include "core/local_broker.h"
+#include "transport/event_loop.h"
+#include "transport/redis_client.h"
+
+namespace tether::server {
+
+struct ClusterOptions {
+  std::string redis_url;     // redis://HOST:PORT or unix:///path
+  std::string node_id;       // this node's name in logs and in Redis; empty = random
+  size_t history_size = 1000;  // reliable messages kept per channel for resumes
+  // How long a channel's history and a session's committed sequence outlive
+  // their last publish: at least as long as a session can be resumed.
+  int64_t history_ttl_ms = 10 * 60 * 1000;
+  transport::RedisClientOptions redis;
+  // One line per connection change to Redis. Default: none.
+  std::function<void(std::string_view line)> log;
+};
+
+// nullptr if usable, else a static description of the first problem.
+const char* validate(const ClusterOptions& options);
+
+struct ClusterStats {
+  uint64_t published = 0;         // scripts that succeeded
+  uint64_t duplicates = 0;        // resends the script found committed already
+  uint64_t commit_failures = 0;   // reliable client publishes not committed (resent by the client)
+  uint64_t dropped_publishes = 0; // other publishes lost because Redis was unreachable
+  uint64_t received = 0;          // pub/sub messages received for local subscribers
+  uint64_t fetched = 0;           // messages pub/sub missed, fetched from the streams
+  uint64_t history_lost = 0;      // times a channel's history was gone when a node needed it
+  uint64_t malformed = 0;         // pub/sub messages (or stream entries) that were not ours
+  double redis_rtt_us = 0;        // smoothed command round trip
+  bool connected = false;         // both Redis connections are up
+};
+
+class ClusterBroker final : public core::Broker {
+ public:
+  // Connects at once (and reconnects by itself). `options` must be valid.
+  ClusterBroker(transport::EventLoop& loop, ClusterOptions options);
+  ~ClusterBroker() override;
+  ClusterBroker(const ClusterBroker&) = delete;
+  ClusterBroker& operator=(const ClusterBroker&) = delete;
+
+  void bind(core::BrokerCallbacks callbacks) override;
+  bool commits_async() const override { return true; }
+  bool confirms_subscriptions() const override { return true; }
+  void set_wake(std::function<void()> wake) override { wake_ = std::move(wake); }
+  void subscribe(const std::string& session_id, const std::string& channel) override;
+  void unsubscribe(const std::string& session_id, const std::string& channel) override;
+  void remove_session(const std::string& session_id) override;
+  void publish(const std::string& channel, std::string_view data, bool reliable, core::PayloadKind payload,
+               const core::PublishOrigin& origin) override;
+
+  const std::string& node_id() const { return options_.node_id; }
+  ClusterStats stats() const;
+
+ private:
+  void on_message(std::string_view redis_channel, std::string_view message);
+  // Feeds: one per channel with local subscribers (core::ChannelFeed).
+  void open_feed(const std::string& channel);
+  void request_top(const std::string& channel);
+  void pump_feed(const std::string& channel);
+  void request_range(const std::string& channel, uint64_t request, uint64_t from, uint64_t to);
+  void on_connected();
+  void on_subscribed(std::string_view redis_channel);
+  void log_connection(const char* event, const char* role, std::string_view why);
+  void answer_commit(const std::string& session_id, uint64_t seq, core::CommitResult result);
+  void fail_later(std::string session_id, uint64_t seq);
+
+  transport::EventLoop& loop_;
+  ClusterOptions options_;
+  core::LocalBroker local_;      // this node's sessions and their channels
+  // One per channel with local subscribers; sessions whose subscription
+  // waits for the feed to start (it is confirmed to them then).
+  struct Feed {
+    core::ChannelFeed feed;
+    std::unordered_set<std::string> awaiting;
+  };
+  std::unordered_map<std::string, Feed> feeds_;
+  core::CommitFn commit_;
+  core::SubscribedFn subscribed_;
+  std::function<void()> wake_;
+  std::string epoch_prefix_;  // with a counter: the epoch a channel gets if this node creates it
+  uint64_t epochs_offered_ = 0;
+  std::unique_ptr<transport::RedisClient> commands_;
+  std::unique_ptr<transport::RedisClient> subscriber_;
+  ClusterStats stats_;
+  bool commands_down_ = false;  // its loss was logged; the retries are not
+  bool subscriber_down_ = false;
+  // Posted tasks and reply callbacks hold a weak reference: they may outlive us.
+  std::shared_ptr<char> lifetime_ = std::make_shared<char>();
+};
+
+}  // namespace tether::server

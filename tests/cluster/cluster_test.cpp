@@ -1,0 +1,196 @@
+// tether-server nodes sharing channels through a real redis-server, all on
+// 127.0.0.1 with ephemeral ports: fan-out across nodes, permissions on every
+// node, and what clients see while Redis is down (reliable publishes go
+// unacked and are resent; nothing is lost or published twice).
+#include <catch2/catch.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "redis_process.h"
+#include "server_process.h"
+#include "test_client.h"
+#include "tokens.h"
+#include "transport/redis_client.h"
+
+namespace tether::cluster_test {
+namespace {
+
+using core::ClientEvent;
+using core::SendStatus;
+using test_support::kServerBinary;
+using test_support::kTestSecret;
+using test_support::mint_token;
+using test_support::RedisProcess;
+using test_support::ServerProcess;
+using test_support::TestClient;
+
+struct Cluster {
+  explicit Cluster(size_t nodes) {
+    REQUIRE(redis.start());
+    for (size_t i = 0; i < nodes; ++i) {
+      servers.push_back(std::make_unique<ServerProcess>(
+          kServerBinary, std::vector<std::string>{"--jwt-secret", kTestSecret, "--redis", redis.url(), "--node-id",
+                                                  "node" + std::to_string(i + 1)}));
+      REQUIRE(servers.back()->start());
+    }
+  }
+  std::string url(size_t node) const { return servers[node]->url(); }
+
+  transport::EventLoop loop;
+  RedisProcess redis;
+  std::vector<std::unique_ptr<ServerProcess>> servers;
+};
+
+void connect_and_subscribe(TestClient& client, const std::string& channel) {
+  client.connect();
+  REQUIRE(client.wait_ready());
+  REQUIRE(client.subscribe(channel) == SendStatus::Ok);
+  REQUIRE(client.wait_for([&] { return client.count(ClientEvent::Kind::Subscribed) == 1; }));
+}
+
+std::vector<std::string> data_of(const TestClient& client, const std::string& channel) {
+  std::vector<std::string> out;
+  for (const auto& message : client.messages(channel)) out.push_back(message.data);
+  return out;
+}
+
+// Runs one command on the cluster's Redis and waits for its reply.
+transport::RedisReply redis_command(Cluster& cluster, std::vector<std::string> argv) {
+  transport::RedisAddress address;
+  REQUIRE(transport::parse_redis_url(cluster.redis.url(), address).empty());
+  bool connected = false;
+  transport::RedisClientHandlers handlers;
+  handlers.on_connected = [&] { connected = true; };
+  transport::RedisClient client(cluster.loop, address, handlers);
+  client.start();
+  REQUIRE(test_support::run_until(cluster.loop, [&] { return connected; }));
+  bool answered = false;
+  transport::RedisReply reply;
+  REQUIRE(client.command(std::move(argv), [&](transport::RedisReply&& r) {
+    reply = std::move(r);
+    answered = true;
+  }));
+  REQUIRE(test_support::run_until(cluster.loop, [&] { return answered; }));
+  return reply;
+}
+
+std::vector<std::string> numbered(int from, int to) {
+  std::vector<std::string> out;
+  for (int i = from; i <= to; ++i) out.push_back(std::to_string(i));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a publish on one node reaches subscribers on every node, once and in order",
+          "[cluster][integration]") {
+  Cluster cluster(3);
+  TestClient alice(cluster.loop, cluster.url(0), mint_token("alice"));
+  TestClient bob(cluster.loop, cluster.url(1), mint_token("bob"));
+  TestClient carol(cluster.loop, cluster.url(2), mint_token("carol"));
+  TestClient dave(cluster.loop, cluster.url(1), mint_token("dave"));  // another channel
+  connect_and_subscribe(alice, "room");
+  connect_and_subscribe(bob, "room");
+  connect_and_subscribe(dave, "elsewhere");
+  carol.connect();
+  REQUIRE(carol.wait_ready());
+
+  for (int i = 1; i <= 200; ++i) REQUIRE(carol.publish("room", std::to_string(i), i % 2 == 0) == SendStatus::Ok);
+  REQUIRE(carol.wait_for([&] {
+    return alice.messages("room").size() >= 200 && bob.messages("room").size() >= 200 &&
+           carol.count(ClientEvent::Kind::Acked) == 100;
+  }));
+  CHECK(data_of(alice, "room") == numbered(1, 200));
+  CHECK(data_of(bob, "room") == numbered(1, 200));
+  CHECK(dave.messages().empty());
+
+  // Both ways: a subscriber's publish reaches the others on their nodes.
+  REQUIRE(bob.publish("room", R"({"from":"bob"})", true) == SendStatus::Ok);
+  REQUIRE(alice.wait_for([&] { return alice.messages("room").size() == 201 && bob.messages("room").size() == 201; }));
+  CHECK(alice.messages("room").back().data == R"({"from":"bob"})");
+}
+
+TEST_CASE("every node enforces the token's permissions", "[cluster][integration]") {
+  Cluster cluster(2);
+  TestClient reader(cluster.loop, cluster.url(0), mint_token("reader", {"subscribe:room", "subscribe:secret"}));
+  connect_and_subscribe(reader, "room");
+  REQUIRE(reader.subscribe("secret") == SendStatus::Ok);
+  REQUIRE(reader.wait_for([&] { return reader.count(ClientEvent::Kind::Subscribed) == 2; }));
+
+  // On the other node: may publish to room, not to secret, and not subscribe at all.
+  TestClient writer(cluster.loop, cluster.url(1), mint_token("writer", {"publish:room"}));
+  writer.connect();
+  REQUIRE(writer.wait_ready());
+  REQUIRE(writer.publish("room", "1", true) == SendStatus::Ok);
+  CHECK(writer.publish("secret", "2", true) == SendStatus::PermissionDenied);
+  CHECK(writer.subscribe("secret") == SendStatus::PermissionDenied);
+  REQUIRE(reader.wait_for([&] { return reader.messages("room").size() == 1 && writer.count(ClientEvent::Kind::Acked) == 1; }));
+  CHECK(reader.messages("secret").empty());
+
+  // A token that claims more than the server knows it has is refused on every node.
+  TestClient forger(cluster.loop, cluster.url(1), mint_token("forger", {"publish:*"}, 60 * 60 * 1000, "not-the-secret"));
+  forger.connect();
+  REQUIRE(forger.wait_for([&] { return forger.state() == core::ClientState::Unauthorized; }));
+}
+
+TEST_CASE("while Redis is down reliable publishes go unacked, and once it is back they are delivered once",
+          "[cluster][integration]") {
+  Cluster cluster(2);
+  TestClient reader(cluster.loop, cluster.url(0), mint_token("reader"));
+  connect_and_subscribe(reader, "room");
+  core::ClientConfig config = TestClient::default_config(mint_token("writer"));
+  config.reliable.ack_timeout_ms = 500;  // resend soon after Redis is back
+  config.reliable.retry_forever = true;  // however long Redis takes to come back
+  TestClient writer(cluster.loop, cluster.url(1), config);
+  writer.connect();
+  REQUIRE(writer.wait_ready());
+  REQUIRE(writer.publish("room", "1", true) == SendStatus::Ok);
+  REQUIRE(reader.wait_for([&] { return reader.messages("room").size() == 1; }));
+
+  cluster.redis.stop();
+  for (int i = 2; i <= 20; ++i) REQUIRE(writer.publish("room", std::to_string(i), true) == SendStatus::Ok);
+  // Nothing can be committed: nothing is acked, nothing delivered, and the
+  // writer keeps its messages (its sends do not fail).
+  CHECK_FALSE(writer.wait_for([&] { return writer.count(ClientEvent::Kind::Acked) > 1; }, 1500));
+  CHECK(reader.messages("room").size() == 1);
+  CHECK(writer.count(ClientEvent::Kind::SendFailed) == 0);
+
+  REQUIRE(cluster.redis.restart());
+  const bool all_through = writer.wait_for(
+      [&] { return writer.count(ClientEvent::Kind::Acked) == 20 && reader.messages("room").size() >= 20; }, 30000);
+  INFO("acked " << writer.count(ClientEvent::Kind::Acked) << ", received " << reader.messages("room").size());
+  for (const std::string& line : cluster.servers[0]->log_lines()) UNSCOPED_INFO("node1: " << line);
+  for (const std::string& line : cluster.servers[1]->log_lines()) UNSCOPED_INFO("node2: " << line);
+  REQUIRE(all_through);
+  CHECK(data_of(reader, "room") == numbered(1, 20));
+}
+
+TEST_CASE("what pub/sub drops while a node reconnects to Redis is fetched from the stream, once, in order",
+          "[cluster][integration]") {
+  Cluster cluster(2);
+  TestClient reader(cluster.loop, cluster.url(0), mint_token("reader"));
+  connect_and_subscribe(reader, "room");
+  TestClient writer(cluster.loop, cluster.url(1), mint_token("writer"));
+  writer.connect();
+  REQUIRE(writer.wait_ready());
+  for (int i = 1; i <= 50; ++i) REQUIRE(writer.publish("room", std::to_string(i), true) == SendStatus::Ok);
+  REQUIRE(reader.wait_for([&] { return reader.messages("room").size() == 50; }));
+
+  // Every node's subscriber connection drops; what is published before they
+  // are back never reaches them through pub/sub.
+  const transport::RedisReply killed = redis_command(cluster, {"CLIENT", "KILL", "TYPE", "pubsub"});
+  REQUIRE(killed.type == transport::RedisReply::Type::Integer);
+  CHECK(killed.integer >= 1);
+  for (int i = 51; i <= 100; ++i) REQUIRE(writer.publish("room", std::to_string(i), true) == SendStatus::Ok);
+  REQUIRE(writer.wait_for([&] { return writer.count(ClientEvent::Kind::Acked) == 100; }));
+  REQUIRE(reader.wait_for([&] { return reader.messages("room").size() >= 100; }, 20000));
+  CHECK(data_of(reader, "room") == numbered(1, 100));
+  // And the feed carries on live.
+  REQUIRE(writer.publish("room", "101", true) == SendStatus::Ok);
+  REQUIRE(reader.wait_for([&] { return reader.messages("room").size() == 101; }));
+  CHECK(reader.messages("room").back().data == "101");
+}
+
+}  // namespace tether::cluster_test
