@@ -63,6 +63,9 @@ class Broker {
   // client only then, so that whatever is published after the client's
   // confirmation reaches it. Otherwise subscribe() puts it in force at once.
   virtual bool confirms_subscriptions() const { return false; }
+  // False while the broker cannot route (a distributed one lost its bus):
+  // the node is not ready for clients (its health check says so).
+  virtual bool ready() const { return true; }
   // For the runtime: a distributed broker calls `wake` after it called
   // `deliver` or `commit` on its own (a message from another node, a
   // commit's answer), so the runtime flushes what they queued.

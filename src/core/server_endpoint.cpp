@@ -341,6 +341,13 @@ void ServerEndpoint::expire_sessions(TimeMs now) {
   expired_.clear();
 }
 
+void ServerEndpoint::close_connection(ConnectionId id, uint16_t code, std::string_view reason) {
+  Connection* connection = find(id);
+  if (connection == nullptr) return;
+  connection->session.close(code, reason);
+  mark_dirty(*connection);
+}
+
 void ServerEndpoint::close_all(uint16_t code, std::string_view reason) {
   for (auto& entry : connections_) {
     // Frames already queued (acks of everything received) go out before the close.

@@ -155,6 +155,8 @@ class ServerEndpoint {
 
   // Closes every connection with `code`; sessions stay (a restart saves them).
   void close_all(uint16_t code, std::string_view reason);
+  // The same for one connection (a draining node closes them one by one).
+  void close_connection(ConnectionId id, uint16_t code, std::string_view reason);
   // Forgets every session: pending messages fail, SessionEnded for each.
   void end_all_sessions();
   std::string snapshot(std::string_view app_state) const;
@@ -165,6 +167,7 @@ class ServerEndpoint {
   size_t session_count() const { return table_.size(); }
   size_t connection_count() const { return connections_.size(); }
   const EndpointConfig& config() const { return config_; }
+  const Broker& broker() const { return *broker_; }
 
  private:
   struct Connection;

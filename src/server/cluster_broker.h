@@ -36,6 +36,8 @@ struct ClusterOptions {
   // How long a channel's history and a session's committed sequence outlive
   // their last publish: at least as long as a session can be resumed.
   int64_t history_ttl_ms = 10 * 60 * 1000;
+  // On SIGTERM the node closes its clients over this long (tether-server).
+  int64_t drain_ms = 5000;
   transport::RedisClientOptions redis;
   // One line per connection change to Redis. Default: none.
   std::function<void(std::string_view line)> log;
@@ -68,6 +70,7 @@ class ClusterBroker final : public core::Broker {
   void bind(core::BrokerCallbacks callbacks) override;
   bool commits_async() const override { return true; }
   bool confirms_subscriptions() const override { return true; }
+  bool ready() const override { return commands_->connected() && subscriber_->connected(); }
   void set_wake(std::function<void()> wake) override { wake_ = std::move(wake); }
   void subscribe(const std::string& session_id, const std::string& channel) override;
   void unsubscribe(const std::string& session_id, const std::string& channel) override;

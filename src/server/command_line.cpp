@@ -89,6 +89,9 @@ const char* usage_text() {
          "                             '_', '.'; default: random)\n"
          "  --history-size N           reliable messages Redis keeps per channel, for clients that\n"
          "                             resume on another node (default 1000)\n"
+         "  --drain-ms MS              with --redis: on SIGINT/SIGTERM stop accepting, then close each\n"
+         "                             client with 1001 at a random moment within MS, so they move to\n"
+         "                             the other nodes gradually; exit when all are gone (default 5000)\n"
          "  --help                     show this text\n"
          "\n"
          "Prints one line, \"tether-server listening on ws://HOST:PORT\", once listening.\n"
@@ -99,6 +102,7 @@ std::string parse_command_line(const std::vector<std::string_view>& args, const 
                                CommandLine& out) {
   out = CommandLine{};
   bool secret_given = false;
+  bool drain_given = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view flag = args[i];
     std::string_view value;
@@ -121,7 +125,8 @@ std::string parse_command_line(const std::vector<std::string_view>& args, const 
                        flag == "--receive-window" || flag == "--max-receive-buffer-bytes" ||
                        flag == "--max-subscriptions" || flag == "--max-token-lifetime-s" ||
                        flag == "--max-send-buffer-bytes" || flag == "--handshake-timeout-ms" ||
-                       flag == "--redis" || flag == "--node-id" || flag == "--history-size";
+                       flag == "--redis" || flag == "--node-id" || flag == "--history-size" ||
+                       flag == "--drain-ms";
     if (!known) return "unknown argument: " + std::string(flag);
     if (!has_value) {
       if (i + 1 >= args.size()) return std::string(flag) + " needs a value";
@@ -190,6 +195,9 @@ std::string parse_command_line(const std::vector<std::string_view>& args, const 
       out.cluster.node_id.assign(value);
     } else if (flag == "--history-size") {
       ok = parse_number<size_t>(value, 1, 10'000'000, out.cluster.history_size);
+    } else if (flag == "--drain-ms") {
+      ok = parse_number<int64_t>(value, 0, kMaxMs, out.cluster.drain_ms);
+      drain_given = true;
     }
     if (!ok) return "invalid value for " + name + ": " + std::string(value);
   }
@@ -200,8 +208,9 @@ std::string parse_command_line(const std::vector<std::string_view>& args, const 
     // History must outlive every session that may resume from it.
     out.cluster.history_ttl_ms = std::max<int64_t>(out.cluster.history_ttl_ms, 2 * out.options.session.resume_ttl_ms);
     if (const char* problem = validate(out.cluster)) return problem;
-  } else if (!out.cluster.node_id.empty() || out.cluster.history_size != ClusterOptions{}.history_size) {
-    return "--node-id and --history-size need --redis";
+  } else if (!out.cluster.node_id.empty() || out.cluster.history_size != ClusterOptions{}.history_size ||
+             drain_given) {
+    return "--node-id, --history-size and --drain-ms need --redis";
   }
   return {};
 }

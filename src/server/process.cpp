@@ -88,8 +88,13 @@ int serve_until_signal(const CommandLine& command_line, Application* app, const 
   std::fflush(stdout);
 
   int64_t give_up_at = 0;
+  const bool cluster = !command_line.cluster.redis_url.empty();
   std::function<void()> watch = [&] {
-    if (g_stop_requested && give_up_at == 0) {
+    if (g_stop_requested && give_up_at == 0 && cluster) {
+      // A cluster node's clients move to the other nodes, spread out.
+      server.drain(command_line.cluster.drain_ms);
+      give_up_at = loop.now_ms() + command_line.cluster.drain_ms + kShutdownGraceMs;
+    } else if (g_stop_requested && give_up_at == 0) {
       if (state_file.empty()) {
         server.shutdown(core::close_code::kGoingAway);
       } else {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <random>
 #include <utility>
 
 #include "server/log_line.h"
@@ -166,6 +167,38 @@ bool Server::publish(std::string_view channel, std::string_view data, bool relia
   }
 }
 
+void Server::drain(int64_t spread_ms) noexcept {
+  if (stopping_ || draining_ || !endpoint_) return;
+  draining_ = true;
+  guarded("drain", [&] {
+    log(LogLine("draining").add("connections", connection_count()).add("spread_ms", spread_ms));
+    ws_.stop_listening();
+    uint64_t seed = 0;
+    transport::secure_random_bytes(&seed, sizeof seed);
+    std::mt19937_64 random(seed);
+    std::vector<ConnectionId> open;
+    open.reserve(timers_.size());
+    for (const auto& entry : timers_) open.push_back(entry.first);
+    for (ConnectionId id : open) {
+      const int64_t delay = spread_ms > 0 ? static_cast<int64_t>(random() % static_cast<uint64_t>(spread_ms + 1)) : 0;
+      loop_.set_timer(delay, [this, alive = std::weak_ptr<char>(lifetime_), id] {
+        if (alive.expired() || !endpoint_) return;
+        guarded("drain", [&] {
+          endpoint_->close_connection(id, core::close_code::kGoingAway, "server draining");
+          drain_events();
+          schedule_flush();
+        });
+      });
+    }
+  });
+}
+
+Server::Health Server::health() const noexcept {
+  if (draining_) return Health::Draining;
+  if (!started_ || stopping_ || !endpoint_) return Health::NotReady;
+  return endpoint_->broker().ready() ? Health::Ready : Health::NotReady;
+}
+
 void Server::shutdown(uint16_t code) noexcept {
   if (stopping_) return;
   guarded("shutdown", [&] {
@@ -250,6 +283,10 @@ std::optional<SessionStats> Server::session_stats(std::string_view session_id) c
 void Server::on_open(ConnectionId id, std::string_view remote_address) {
   if (stopping_ || !endpoint_) {
     ws_.close(id, shutdown_code_, "server shutdown");
+    return;
+  }
+  if (draining_) {  // its handshake began before drain() stopped listening
+    ws_.close(id, core::close_code::kGoingAway, "server draining");
     return;
   }
   log(LogLine("connect").add("conn", id).add("remote", remote_address));

@@ -90,6 +90,20 @@ class Server {
   // next process, whose clients then resume as if nothing happened.
   void shutdown_for_restart(uint16_t code = core::close_code::kGoingAway) noexcept;
   std::string save_state() noexcept;
+
+  // A cluster node leaving (SIGTERM with --redis): stops listening, then
+  // closes each connection with 1001 at a random moment within `spread_ms`,
+  // so its clients move to the other nodes in a trickle, not a storm.
+  // Sessions are kept. The process exits once connection_count() is 0.
+  void drain(int64_t spread_ms) noexcept;
+
+  // What a health check reports (tether-server --metrics-listen /healthz).
+  enum class Health : uint8_t {
+    NotReady,  // not listening yet, stopping, or the broker cannot route (Redis down)
+    Ready,
+    Draining,  // drain() began: send no new clients here
+  };
+  Health health() const noexcept;
   // Before start(): restores sessions parked for their resume TTL and the
   // application's state. Returns "" on success, else why nothing changed.
   std::string load_state(std::string_view state) noexcept;
@@ -144,6 +158,7 @@ class Server {
   bool draining_events_ = false;  // drain_events() is on the stack
   bool started_ = false;
   bool stopping_ = false;
+  bool draining_ = false;
   uint16_t shutdown_code_ = core::close_code::kGoingAway;
   transport::TimerId sweep_timer_ = transport::kNoTimer;
   // Posted tasks and timers hold a weak reference: they may outlive us.

@@ -4,6 +4,7 @@
 // unacked and are resent; nothing is lost or published twice).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "redis_process.h"
 #include "server_process.h"
 #include "test_client.h"
+#include "server/command_line.h"
 #include "tokens.h"
 #include "transport/redis_client.h"
 
@@ -27,12 +29,13 @@ using test_support::ServerProcess;
 using test_support::TestClient;
 
 struct Cluster {
-  explicit Cluster(size_t nodes) {
+  explicit Cluster(size_t nodes, const std::vector<std::string>& extra_args = {}) {
     REQUIRE(redis.start());
     for (size_t i = 0; i < nodes; ++i) {
-      servers.push_back(std::make_unique<ServerProcess>(
-          kServerBinary, std::vector<std::string>{"--jwt-secret", kTestSecret, "--redis", redis.url(), "--node-id",
-                                                  "node" + std::to_string(i + 1)}));
+      std::vector<std::string> args{"--jwt-secret", kTestSecret, "--redis", redis.url(), "--node-id",
+                                    "node" + std::to_string(i + 1)};
+      args.insert(args.end(), extra_args.begin(), extra_args.end());
+      servers.push_back(std::make_unique<ServerProcess>(kServerBinary, args));
       REQUIRE(servers.back()->start());
     }
   }
@@ -191,6 +194,94 @@ TEST_CASE("what pub/sub drops while a node reconnects to Redis is fetched from t
   REQUIRE(writer.publish("room", "101", true) == SendStatus::Ok);
   REQUIRE(reader.wait_for([&] { return reader.messages("room").size() == 101; }));
   CHECK(reader.messages("room").back().data == "101");
+}
+
+TEST_CASE("a draining node stops accepting, closes its clients with 1001 spread over --drain-ms, then exits",
+          "[cluster][integration]") {
+  constexpr int64_t kDrainMs = 1500;
+  Cluster cluster(2, {"--drain-ms", std::to_string(kDrainMs)});
+  constexpr size_t kClients = 20;
+  std::vector<std::unique_ptr<TestClient>> clients;
+  for (size_t i = 0; i < kClients; ++i) {
+    core::ClientConfig config = TestClient::default_config(mint_token("player" + std::to_string(i)));
+    config.backoff.initial_delay_ms = 60000;  // stay down once closed: each close is seen once
+    config.backoff.max_delay_ms = 60000;
+    clients.push_back(std::make_unique<TestClient>(cluster.loop, cluster.url(0), config));
+    clients.back()->connect();
+  }
+  for (auto& client : clients) REQUIRE(client->wait_ready());
+  TestClient elsewhere(cluster.loop, cluster.url(1), mint_token("elsewhere"));
+  elsewhere.connect();
+  REQUIRE(elsewhere.wait_ready());
+
+  REQUIRE(cluster.servers[0]->terminate());
+  const int64_t began = cluster.loop.now_ms();
+  std::vector<int64_t> closed_at(kClients, -1);
+  REQUIRE(test_support::run_until(
+      cluster.loop,
+      [&] {
+        size_t closed = 0;
+        for (size_t i = 0; i < kClients; ++i) {
+          if (closed_at[i] < 0 && !clients[i]->closes().empty()) closed_at[i] = cluster.loop.now_ms() - began;
+          if (closed_at[i] >= 0) ++closed;
+        }
+        return closed == kClients;
+      },
+      kDrainMs + 10000));
+  for (auto& client : clients) {
+    CHECK(client->closes().front().code == core::close_code::kGoingAway);
+    CHECK(client->closes().front().reason == "server draining");
+  }
+  const auto [first, last] = std::minmax_element(closed_at.begin(), closed_at.end());
+  INFO("first close after " << *first << " ms, last after " << *last << " ms");
+  CHECK(*last - *first >= kDrainMs / 5);  // spread out, not a storm
+  CHECK(*last <= kDrainMs + 1000);
+  // It no longer accepts: a newcomer cannot get in.
+  TestClient late(cluster.loop, cluster.url(0), mint_token("late"));
+  late.connect();
+  CHECK_FALSE(late.wait_for([&] { return late.state() == core::ClientState::Ready; }, 500));
+  // It exits on its own once its clients are gone; the other node serves on.
+  REQUIRE(test_support::run_until(cluster.loop, [&] { return cluster.servers[0]->has_exited(); }, 10000));
+  CHECK(cluster.servers[0]->exit_code() == 0);
+  CHECK(cluster.servers[0]->log_contains("draining"));
+  CHECK(elsewhere.state() == core::ClientState::Ready);
+}
+
+TEST_CASE("the cluster flags parse, are documented, and refuse what cannot work", "[cluster][cli]") {
+  using server::CommandLine;
+  using server::parse_command_line;
+  CommandLine parsed;
+  REQUIRE(parse_command_line({"--jwt-secret", "s", "--redis", "redis://127.0.0.1:7000", "--node-id", "eu-1",
+                              "--history-size", "50", "--drain-ms", "0"},
+                             nullptr, parsed)
+              .empty());
+  CHECK(parsed.cluster.redis_url == "redis://127.0.0.1:7000");
+  CHECK(parsed.cluster.node_id == "eu-1");
+  CHECK(parsed.cluster.history_size == 50);
+  CHECK(parsed.cluster.drain_ms == 0);
+  CHECK(parse_command_line({"--jwt-secret", "s", "--redis", "unix:///tmp/redis.sock"}, nullptr, parsed).empty());
+  CHECK(parse_command_line({"--jwt-secret", "s"}, nullptr, parsed).empty());
+  CHECK(parsed.cluster.redis_url.empty());  // a single node by default
+
+  const std::vector<std::vector<std::string_view>> refused = {
+      {"--redis", "redis.example.com:6379"},                // no scheme
+      {"--redis", "redis://redis.example.com:6379"},        // a name: hiredis would block on the lookup
+      {"--redis", "redis://127.0.0.1:0"},                   // no such port
+      {"--redis", "redis://127.0.0.1", "--node-id", "a b"},  // not a plain name
+      {"--redis", "redis://127.0.0.1", "--history-size", "0"},
+      {"--redis", "redis://127.0.0.1", "--drain-ms", "-1"},
+      {"--node-id", "n1"},                                  // cluster flags without --redis
+      {"--drain-ms", "100"},
+  };
+  for (const auto& extra : refused) {
+    std::vector<std::string_view> args{"--jwt-secret", "s"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    INFO(extra[0] << " " << extra[1]);
+    CHECK_FALSE(parse_command_line(args, nullptr, parsed).empty());
+  }
+  for (const char* flag : {"--redis", "--node-id", "--history-size", "--drain-ms"}) {
+    CHECK(std::string(server::usage_text()).find(flag) != std::string::npos);
+  }
 }
 
 }  // namespace tether::cluster_test
