@@ -197,6 +197,7 @@ void ServerEndpoint::route(Connection& connection, ServerEvent& event, TimeMs no
       return;
     case Kind::Publish:
       if (!state) return;
+      ++counters_.publishes_in;
       if (config_.publishes_to_host) {
         // The application takes it from here: nothing for the broker to commit.
         if (event.reliable && config_.session.async_commits) {
@@ -234,6 +235,7 @@ void ServerEndpoint::route(Connection& connection, ServerEvent& event, TimeMs no
       }
       return;
     case Kind::AuthFailed:
+      ++counters_.auth_failures;
       out.kind = EndpointEvent::Kind::AuthFailed;
       out.code = std::move(event.code);
       push_event(std::move(out));
@@ -243,6 +245,7 @@ void ServerEndpoint::route(Connection& connection, ServerEvent& event, TimeMs no
       push_event(std::move(out));
       return;
     case Kind::Error:
+      ++counters_.client_errors;
       count_error_reply(connection, event);
       report_error(connection, event, now);
       return;
@@ -290,6 +293,7 @@ void ServerEndpoint::handle_commit(const std::string& session_id, uint64_t seq, 
   Connection* connection = find(session->owner_connection);
   if (result == CommitResult::Failed) {
     if (!session->commits.failed(seq)) return;  // a late answer: already rolled back
+    ++counters_.not_committed;
     session->receiver.restore(session->commits.rollback_point());
     EndpointEvent event;
     event.kind = EndpointEvent::Kind::PublishNotCommitted;
@@ -318,6 +322,7 @@ bool ServerEndpoint::enqueue(const SessionPtr& session, std::string_view channel
     drop_slow_consumer(session, "buffer_full");
     return false;
   }
+  ++counters_.deliveries;
   if (Connection* connection = find(session->owner_connection)) mark_dirty(*connection);
   return true;
 }

@@ -49,6 +49,16 @@ struct EndpointConfig {
 
 const char* validate(const EndpointConfig& config);
 
+// Totals since the endpoint was made, for monitoring (tether-server /metrics).
+struct EndpointCounters {
+  uint64_t publishes_in = 0;       // channel messages clients published (after permission checks)
+  uint64_t deliveries = 0;         // messages queued for a session (fan-out and direct)
+  uint64_t auth_failures = 0;      // auth_failed sent
+  uint64_t client_errors = 0;      // error replies for bad input
+  uint64_t slow_consumers = 0;     // sessions dropped with 4008
+  uint64_t not_committed = 0;      // reliable publishes the broker could not commit (resent)
+};
+
 // Why a session was forgotten for good.
 enum class SessionEnd : uint8_t {
   Expired,       // parked past its resume TTL
@@ -168,6 +178,7 @@ class ServerEndpoint {
   size_t connection_count() const { return connections_.size(); }
   const EndpointConfig& config() const { return config_; }
   const Broker& broker() const { return *broker_; }
+  const EndpointCounters& counters() const { return counters_; }
 
  private:
   struct Connection;
@@ -203,6 +214,7 @@ class ServerEndpoint {
   SessionScratch scratch_;  // shared by every connection's session
   std::unique_ptr<Broker> broker_;
   std::unordered_map<ConnectionId, std::unique_ptr<Connection>> connections_;
+  EndpointCounters counters_;
   std::vector<ConnectionId> dirty_;
   size_t dirty_read_ = 0;  // dirty_[..dirty_read_) were returned by poll_dirty
   PolledQueue<EndpointEvent> events_;

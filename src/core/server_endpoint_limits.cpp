@@ -79,6 +79,7 @@ void ServerEndpoint::report_suppressed_errors(Connection& connection) {
 
 void ServerEndpoint::drop_slow_consumer(const SessionPtr& session, const char* cause) {
   if (table_.find(session->id) != session) return;  // already forgotten
+  ++counters_.slow_consumers;
   EndpointEvent event;
   event.kind = EndpointEvent::Kind::SlowConsumer;
   event.connection = session->owner_connection;

@@ -89,6 +89,9 @@ const char* usage_text() {
          "                             '_', '.'; default: random)\n"
          "  --history-size N           reliable messages Redis keeps per channel, for clients that\n"
          "                             resume on another node (default 1000)\n"
+         "  --metrics-listen HOST:PORT serve GET /healthz (200 ready, 503 draining or not-ready) and\n"
+         "                             /metrics (Prometheus text) over plain HTTP; keep it off public\n"
+         "                             networks (default: none)\n"
          "  --drain-ms MS              with --redis: on SIGINT/SIGTERM stop accepting, then close each\n"
          "                             client with 1001 at a random moment within MS, so they move to\n"
          "                             the other nodes gradually; exit when all are gone (default 5000)\n"
@@ -126,7 +129,7 @@ std::string parse_command_line(const std::vector<std::string_view>& args, const 
                        flag == "--max-subscriptions" || flag == "--max-token-lifetime-s" ||
                        flag == "--max-send-buffer-bytes" || flag == "--handshake-timeout-ms" ||
                        flag == "--redis" || flag == "--node-id" || flag == "--history-size" ||
-                       flag == "--drain-ms";
+                       flag == "--drain-ms" || flag == "--metrics-listen";
     if (!known) return "unknown argument: " + std::string(flag);
     if (!has_value) {
       if (i + 1 >= args.size()) return std::string(flag) + " needs a value";
@@ -195,6 +198,9 @@ std::string parse_command_line(const std::vector<std::string_view>& args, const 
       out.cluster.node_id.assign(value);
     } else if (flag == "--history-size") {
       ok = parse_number<size_t>(value, 1, 10'000'000, out.cluster.history_size);
+    } else if (flag == "--metrics-listen") {
+      ok = parse_listen(value, out.metrics_host, out.metrics_port);
+      if (!ok) return "--metrics-listen needs HOST:PORT, e.g. 127.0.0.1:9100";
     } else if (flag == "--drain-ms") {
       ok = parse_number<int64_t>(value, 0, kMaxMs, out.cluster.drain_ms);
       drain_given = true;

@@ -15,6 +15,9 @@ struct CommandLine {
   std::string state_file;  // --state-file: sessions survive a graceful restart
   // --redis and the flags after it: a cluster node (cluster.redis_url non-empty).
   ClusterOptions cluster;
+  // --metrics-listen: /healthz and /metrics over HTTP (metrics_host empty: off).
+  std::string metrics_host;
+  uint16_t metrics_port = 0;
   bool show_help = false;
 };
 

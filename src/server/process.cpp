@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "server/cluster_broker.h"
+#include "server/metrics.h"
 #include "server/server.h"
+#include "transport/http_server.h"
 #include "transport/event_loop.h"
 
 namespace {
@@ -57,6 +59,7 @@ namespace tether::server {
 int serve_until_signal(const CommandLine& command_line, Application* app, const char* program) {
   transport::EventLoop loop;
   std::unique_ptr<core::Broker> broker;
+  const core::Broker* cluster_broker = nullptr;  // owned by the server once it runs
   if (!command_line.cluster.redis_url.empty()) {
     ClusterOptions cluster_options = command_line.cluster;
     cluster_options.log = [](std::string_view line) {
@@ -67,6 +70,7 @@ int serve_until_signal(const CommandLine& command_line, Application* app, const 
     auto cluster = std::make_unique<ClusterBroker>(loop, std::move(cluster_options));
     std::fprintf(stderr, "%s: cluster node %s, Redis at %s\n", program, cluster->node_id().c_str(),
                  command_line.cluster.redis_url.c_str());
+    cluster_broker = cluster.get();
     broker = std::move(cluster);
   }
   Server server(loop, command_line.options, app, std::move(broker));
@@ -80,6 +84,22 @@ int serve_until_signal(const CommandLine& command_line, Application* app, const 
   if (!listening.ok()) {
     std::fprintf(stderr, "%s: cannot listen: %s\n", program, listening.detail.c_str());
     return kExitFailure;
+  }
+  std::unique_ptr<transport::HttpServer> operations;
+  if (!command_line.metrics_host.empty()) {
+    const ClusterBroker* cluster = dynamic_cast<const ClusterBroker*>(cluster_broker);
+    operations = std::make_unique<transport::HttpServer>(
+        loop, [&server, cluster](std::string_view, std::string_view path) {
+          return answer_operations_request(path, server, cluster);
+        });
+    const transport::ListenResult bound = operations->listen(command_line.metrics_host, command_line.metrics_port);
+    if (!bound.ok()) {
+      std::fprintf(stderr, "%s: cannot serve metrics: %s\n", program, bound.detail.c_str());
+      return kExitFailure;
+    }
+    const bool v6 = command_line.metrics_host.find(':') != std::string::npos;
+    std::fprintf(stderr, "%s: metrics on http://%s%s%s:%u/metrics\n", program, v6 ? "[" : "",
+                 command_line.metrics_host.c_str(), v6 ? "]" : "", static_cast<unsigned>(bound.port));
   }
   // Before the startup line: whoever reads it may signal us at once.
   std::signal(SIGINT, tether_server_request_stop);

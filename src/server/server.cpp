@@ -193,6 +193,10 @@ void Server::drain(int64_t spread_ms) noexcept {
   });
 }
 
+core::EndpointCounters Server::counters() const noexcept {
+  return endpoint_ ? endpoint_->counters() : core::EndpointCounters{};
+}
+
 Server::Health Server::health() const noexcept {
   if (draining_) return Health::Draining;
   if (!started_ || stopping_ || !endpoint_) return Health::NotReady;
@@ -297,6 +301,8 @@ void Server::on_open(ConnectionId id, std::string_view remote_address) {
 
 void Server::on_frame(ConnectionId id, std::string_view frame, core::FrameKind kind) {
   if (!endpoint_) return;
+  ++traffic_.frames_in;
+  traffic_.bytes_in += frame.size();
   endpoint_->set_writable(id, ws_.writable(id));
   if (kind == core::FrameKind::Binary) {
     endpoint_->handle_binary(id, frame, loop_.now_ms());
@@ -469,6 +475,8 @@ void Server::flush(ConnectionId id, core::TimeMs now) {
     endpoint_->set_writable(id, writable);
     core::FrameKind kind = core::FrameKind::Text;
     if (!writable || !endpoint_->poll_transmit(id, frame_, kind, now)) break;
+    ++traffic_.frames_out;
+    traffic_.bytes_out += frame_.size();
     if (kind == core::FrameKind::Binary) {
       ws_.send_binary(id, frame_);
     } else {

@@ -49,6 +49,14 @@ struct SessionStats {
   size_t send_buffered_bytes = 0;
 };
 
+// Wire totals since start, for monitoring (with the endpoint's counters).
+struct TrafficCounters {
+  uint64_t frames_in = 0;
+  uint64_t bytes_in = 0;
+  uint64_t frames_out = 0;
+  uint64_t bytes_out = 0;
+};
+
 class Server {
  public:
   // `app` (optional) must outlive the Server. `broker` defaults to a LocalBroker.
@@ -104,6 +112,9 @@ class Server {
     Draining,  // drain() began: send no new clients here
   };
   Health health() const noexcept;
+  const TrafficCounters& traffic() const noexcept { return traffic_; }
+  // The endpoint's totals; all zero before start().
+  core::EndpointCounters counters() const noexcept;
   // Before start(): restores sessions parked for their resume TTL and the
   // application's state. Returns "" on success, else why nothing changed.
   std::string load_state(std::string_view state) noexcept;
@@ -159,6 +170,7 @@ class Server {
   bool started_ = false;
   bool stopping_ = false;
   bool draining_ = false;
+  TrafficCounters traffic_;
   uint16_t shutdown_code_ = core::close_code::kGoingAway;
   transport::TimerId sweep_timer_ = transport::kNoTimer;
   // Posted tasks and timers hold a weak reference: they may outlive us.
