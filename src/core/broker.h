@@ -37,12 +37,17 @@ using CommitFn = std::function<void(const std::string& session_id, uint64_t seq,
 // there from now on reaches it (confirms_subscriptions()).
 using SubscribedFn = std::function<void(const std::string& session_id, const std::string& channel)>;
 
+// Something the session's client must be told that is no reply to anything
+// it sent: an `error` message with this code (e.g. "history_lost").
+using NoticeFn = std::function<void(const std::string& session_id, std::string_view code, std::string_view reason)>;
+
 // What a broker calls back, on the loop thread. Each only queues work in
 // the endpoint; none calls back into the broker.
 struct BrokerCallbacks {
   DeliverFn deliver;
   CommitFn commit;          // only if commits_async()
   SubscribedFn subscribed;  // only if confirms_subscriptions()
+  NoticeFn notice;
 };
 
 // Called only on the thread that drives the endpoint. Implementations must not throw.

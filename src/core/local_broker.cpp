@@ -62,6 +62,12 @@ size_t LocalBroker::subscriber_count(const std::string& channel) const {
   return subscribers == subscribers_.end() ? 0 : subscribers->second.size();
 }
 
+std::vector<std::string> LocalBroker::subscribers_of(const std::string& channel) const {
+  auto subscribers = subscribers_.find(channel);
+  if (subscribers == subscribers_.end()) return {};
+  return std::vector<std::string>(subscribers->second.begin(), subscribers->second.end());
+}
+
 std::vector<std::string> LocalBroker::channels_of(const std::string& session_id) const {
   auto channels = channels_.find(session_id);
   if (channels == channels_.end()) return {};

@@ -19,6 +19,8 @@ class LocalBroker final : public Broker {
                const PublishOrigin& origin) override;
 
   size_t subscriber_count(const std::string& channel) const;
+  // The sessions subscribed to `channel`, in no particular order.
+  std::vector<std::string> subscribers_of(const std::string& channel) const;
   // The channels `session_id` subscribed to, in no particular order.
   std::vector<std::string> channels_of(const std::string& session_id) const;
 

@@ -61,6 +61,13 @@ void ServerEndpoint::bind_broker() {
     connection->session.confirm_subscription(channel);
     mark_dirty(*connection);
   };
+  callbacks.notice = [this](const std::string& session_id, std::string_view code, std::string_view reason) {
+    const SessionPtr session = table_.find(session_id);
+    Connection* connection = session ? find(session->owner_connection) : nullptr;
+    if (connection == nullptr) return;  // parked: what it missed is the resume's business
+    connection->session.notify(code, reason);
+    mark_dirty(*connection);
+  };
   broker_->bind(std::move(callbacks));
 }
 

@@ -481,6 +481,15 @@ void ServerSession::queue_ack(bool commits_moved) {
   duplicates_at_ack_ = receiver.duplicates();
 }
 
+void ServerSession::notify(std::string_view code, std::string_view reason) {
+  if (!owns_state() || closing_) return;
+  Message notice;
+  notice.type = MessageType::Error;
+  notice.code.assign(code);
+  notice.reason.assign(reason);
+  queue_control(notice);
+}
+
 void ServerSession::confirm_subscription(const std::string& channel) {
   if (!owns_state() || closing_ || state_->subscriptions.count(channel) == 0) return;
   Message reply;

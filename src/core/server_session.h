@@ -116,6 +116,9 @@ class ServerSession {
   void close(uint16_t code, std::string_view reason, bool forget = false);
   // Replies with a protocol-level error message (the connection stays up).
   void send_error(std::string_view code, std::string_view reason);
+  // Tells the client something that is not about its input (an `error`
+  // message with `code`, such as history_lost); nothing is logged as its fault.
+  void notify(std::string_view code, std::string_view reason);
   // The session's commits moved (async_commits): ack what is now durable.
   void commits_changed();
   // The broker has `channel`'s subscription in force (async_subscriptions):

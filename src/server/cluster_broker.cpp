@@ -110,6 +110,7 @@ ClusterBroker::~ClusterBroker() = default;
 void ClusterBroker::bind(core::BrokerCallbacks callbacks) {
   commit_ = std::move(callbacks.commit);
   subscribed_ = std::move(callbacks.subscribed);
+  notice_ = std::move(callbacks.notice);
   local_.bind(std::move(callbacks));
 }
 
@@ -309,11 +310,22 @@ void ClusterBroker::pump_feed(const std::string& channel) {
   core::ChannelFeed& f = feed->second.feed;
   core::FeedEntry entry;
   bool delivered = false;
+  if (f.take_history_lost()) {
+    // Never silent: each local subscriber hears which channel lost what,
+    // before the messages that came after the loss.
+    ++stats_.history_lost;
+    const std::string reason = "channel '" + channel +
+                               "': Redis no longer had some of its messages (history trimmed, expired or lost "
+                               "with Redis's data); some published before this point were not delivered";
+    for (const std::string& session_id : local_.subscribers_of(channel)) {
+      if (notice_) notice_(session_id, "history_lost", reason);
+    }
+    delivered = true;  // the notices go out with the rest
+  }
   while (f.poll_delivery(entry)) {
     local_.publish(channel, entry.data, entry.reliable, entry.payload, core::PublishOrigin{});
     delivered = true;
   }
-  if (f.take_history_lost()) ++stats_.history_lost;
   uint64_t request = 0, from = 0, to = 0;
   if (f.poll_range_request(request, from, to)) request_range(channel, request, from, to);
   if (delivered && wake_) wake_();

@@ -106,6 +106,7 @@ class ClusterBroker final : public core::Broker {
   std::unordered_map<std::string, Feed> feeds_;
   core::CommitFn commit_;
   core::SubscribedFn subscribed_;
+  core::NoticeFn notice_;
   std::function<void()> wake_;
   std::string epoch_prefix_;  // with a counter: the epoch a channel gets if this node creates it
   uint64_t epochs_offered_ = 0;

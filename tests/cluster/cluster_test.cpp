@@ -168,6 +168,12 @@ TEST_CASE("while Redis is down reliable publishes go unacked, and once it is bac
   for (const std::string& line : cluster.servers[1]->log_lines()) UNSCOPED_INFO("node2: " << line);
   REQUIRE(all_through);
   CHECK(data_of(reader, "room") == numbered(1, 20));
+  // Redis came back without its data (no persistence here): the channel's
+  // history is gone, and the subscriber is told so rather than left guessing.
+  const ClientEvent* lost = reader.find(ClientEvent::Kind::Error, [](const ClientEvent& e) { return e.code == "history_lost"; });
+  REQUIRE(lost != nullptr);
+  CHECK(lost->reason.find("'room'") != std::string::npos);
+  CHECK(writer.find(ClientEvent::Kind::Error) == nullptr);
 }
 
 TEST_CASE("what pub/sub drops while a node reconnects to Redis is fetched from the stream, once, in order",
