@@ -300,6 +300,8 @@ void ClusterBroker::request_top(const std::string& channel) {
                        for (const std::string& session_id : awaiting) {
                          if (subscribed_) subscribed_(session_id, channel);
                        }
+                       // The confirmations go out now, not with the next input.
+                       if (!awaiting.empty() && wake_) wake_();
                        pump_feed(channel);
                      });
 }

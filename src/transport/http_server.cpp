@@ -9,6 +9,11 @@
 #include <asio/ip/tcp.hpp>
 #include <websocketpp/server.hpp>
 
+// First after websocketpp, as in ws_server.cpp: this file instantiates the
+// same server role, and both must see the same explicit specialization, or
+// the linker may keep this file's copy, which accepts pre-RFC 6455 drafts.
+#include "transport/detail/rfc6455_only.h"
+
 #include <algorithm>
 #include <vector>
 

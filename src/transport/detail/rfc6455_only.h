@@ -13,8 +13,11 @@
 // nothing else of websocketpp changes, and a websocketpp upgrade that renames
 // the member fails to compile instead of quietly accepting old drafts again.
 //
-// Include from ws_server.cpp only, before anything instantiates the server
-// role (an explicit specialization must precede every implicit use).
+// Include from every file that instantiates the server role (ws_server.cpp,
+// http_server.cpp), before anything there uses it: an explicit
+// specialization must precede every implicit use, and a file without it
+// would instantiate a different member under the same name (the linker then
+// keeps either: the 426 test caught exactly that).
 #include <websocketpp/server.hpp>
 
 #include "transport/detail/ws_config.h"
