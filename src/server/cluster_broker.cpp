@@ -82,6 +82,7 @@ ClusterBroker::ClusterBroker(transport::EventLoop& loop, ClusterOptions options)
   transport::RedisClientHandlers command_handlers;
   command_handlers.on_connected = [this] {
     log_connection("redis connected", "commands", {});
+    load_script();  // first: it runs before any publish sent on this connection
     on_connected();
   };
   command_handlers.on_disconnected = [this](std::string_view why) {
@@ -160,8 +161,9 @@ void ClusterBroker::publish(const std::string& channel, std::string_view data, b
   const bool from_client = origin.seq != 0;
   std::vector<std::string> argv;
   try {
-    argv = {"EVAL",
-            cluster::kPublishScript,
+    const bool cached = !script_sha_.empty();
+    argv = {cached ? "EVALSHA" : "EVAL",
+            cached ? script_sha_ : std::string(cluster::kPublishScript),
             "3",
             cluster::stream_key(channel),
             cluster::meta_key(channel),
@@ -186,6 +188,8 @@ void ClusterBroker::publish(const std::string& channel, std::string_view data, b
     int64_t status = -2;  // no usable answer
     if (reply.type == Type::Array && !reply.elements.empty() && reply.elements[0].type == Type::Integer) {
       status = reply.elements[0].integer;
+    } else if (reply.type == Type::Error && reply.text.rfind("NOSCRIPT", 0) == 0) {
+      load_script();  // someone flushed Redis's script cache; this publish is resent
     }
     if (status == 1) ++stats_.published;
     if (seq == 0) {
@@ -257,6 +261,15 @@ void ClusterBroker::log_connection(const char* event, const char* role, std::str
     options_.log(line.text());
   } catch (...) {
   }
+}
+
+// The publish script is sent once per connection (SCRIPT LOAD) and then
+// named by its SHA1 (EVALSHA): a publish then carries its arguments, not 1 KB
+// of Lua. Until the answer comes, publishes send the script itself (EVAL).
+void ClusterBroker::load_script() {
+  commands_->command({"SCRIPT", "LOAD", cluster::kPublishScript}, [this](transport::RedisReply&& reply) {
+    if (reply.type == transport::RedisReply::Type::String) script_sha_ = std::move(reply.text);
+  });
 }
 
 // ---- feeds ----------------------------------------------------------------

@@ -89,6 +89,7 @@ class ClusterBroker final : public core::Broker {
   void pump_feed(const std::string& channel);
   void request_range(const std::string& channel, uint64_t request, uint64_t from, uint64_t to);
   void on_connected();
+  void load_script();
   void on_subscribed(std::string_view redis_channel);
   void log_connection(const char* event, const char* role, std::string_view why);
   void answer_commit(const std::string& session_id, uint64_t seq, core::CommitResult result);
@@ -108,6 +109,7 @@ class ClusterBroker final : public core::Broker {
   core::SubscribedFn subscribed_;
   core::NoticeFn notice_;
   std::function<void()> wake_;
+  std::string script_sha_;    // the publish script's SHA1 once Redis has it (EVALSHA)
   std::string epoch_prefix_;  // with a counter: the epoch a channel gets if this node creates it
   uint64_t epochs_offered_ = 0;
   std::unique_ptr<transport::RedisClient> commands_;

@@ -290,4 +290,24 @@ TEST_CASE("the cluster flags parse, are documented, and refuse what cannot work"
   }
 }
 
+TEST_CASE("a flushed script cache costs a resend, not a message", "[cluster][integration]") {
+  Cluster cluster(1);
+  TestClient reader(cluster.loop, cluster.url(0), mint_token("reader"));
+  connect_and_subscribe(reader, "room");
+  core::ClientConfig config = TestClient::default_config(mint_token("writer"));
+  config.reliable.ack_timeout_ms = 300;
+  config.reliable.retry_forever = true;
+  TestClient writer(cluster.loop, cluster.url(0), config);
+  writer.connect();
+  REQUIRE(writer.wait_ready());
+  REQUIRE(writer.publish("room", "1", true) == SendStatus::Ok);
+  REQUIRE(reader.wait_for([&] { return reader.messages("room").size() == 1; }));
+  // Publishes name the script by its SHA1; with the cache flushed, Redis
+  // answers NOSCRIPT: not committed, so not acked, and resent.
+  CHECK(redis_command(cluster, {"SCRIPT", "FLUSH"}).type == transport::RedisReply::Type::Status);
+  for (int i = 2; i <= 5; ++i) REQUIRE(writer.publish("room", std::to_string(i), true) == SendStatus::Ok);
+  REQUIRE(writer.wait_for([&] { return writer.count(ClientEvent::Kind::Acked) == 5 && reader.messages("room").size() >= 5; }));
+  CHECK(data_of(reader, "room") == numbered(1, 5));
+}
+
 }  // namespace tether::cluster_test
