@@ -83,10 +83,9 @@ bool ChannelFeed::poll_range_request(uint64_t& request, uint64_t& from, uint64_t
     return false;
   }
   range_in_flight_ = true;
-  range_from_ = next_;
   range_to_ = std::min(target, next_ + kMaxRangeEntries - 1);
   request = ++range_request_;
-  from = range_from_;
+  from = next_;
   to = range_to_;
   return true;
 }

@@ -92,7 +92,6 @@ class ChannelFeed {
   bool range_in_flight_ = false;
   bool range_wanted_ = false;
   uint64_t range_request_ = 0;  // the latest request's number
-  uint64_t range_from_ = 0;
   uint64_t range_to_ = 0;
   bool history_lost_ = false;
   std::vector<FeedEntry> held_;  // reliable messages past a gap, sorted by offset
