@@ -114,6 +114,7 @@ void ClientSession::close(TimeMs now, uint16_t code, std::string_view reason) {
   acked_up_to_ = 0;
   duplicates_at_ack_ = receiver_.duplicates();
   offline_subscription_ops_.clear();  // a fresh session is sent every wanted channel
+  subscriptions_.forget_positions();
   last_close_code_ = code;
   last_close_reason_.assign(reason);
   last_close_initiator_ = CloseInitiator::Local;
@@ -166,7 +167,7 @@ SendStatus ClientSession::subscribe(std::string_view channel, TimeMs now) {
   if (permissions_known_ && !permissions_.allows(ChannelAction::Subscribe, channel)) {
     return SendStatus::PermissionDenied;
   }
-  subscriptions_.emplace(channel);
+  subscriptions_.add(channel);
   send_subscription(MessageType::Subscribe, channel);
   return SendStatus::Ok;
 }
@@ -175,7 +176,7 @@ SendStatus ClientSession::unsubscribe(std::string_view channel, TimeMs now) {
   now_ = now;
   if (state_ == ClientState::Closed || state_ == ClientState::GaveUp) return SendStatus::WrongState;
   if (!is_valid_channel(channel)) return SendStatus::InvalidChannel;
-  subscriptions_.erase(std::string(channel));
+  subscriptions_.remove(channel);  // and where we stood in it
   send_subscription(MessageType::Unsubscribe, channel);
   return SendStatus::Ok;
 }
@@ -185,6 +186,11 @@ void ClientSession::send_subscription(MessageType type, std::string_view channel
     Message msg;
     msg.type = type;
     msg.channel.assign(channel);
+    const ChannelPosition* at = subscriptions_.position(channel);
+    if (type == MessageType::Subscribe && at != nullptr) {
+      msg.epoch = at->epoch;
+      msg.offset = at->offset;
+    }
     queue_control(msg);
   } else {
     // Replayed after auth when the server resumes our session; a fresh
@@ -208,11 +214,13 @@ void ClientSession::handle_open(TimeMs now) {
   if (!session_id_.empty()) {
     auth.session = session_id_;
     auth.last_seq = receiver_.delivered_up_to();
+    auth.direct_offset = subscriptions_.direct_offset();  // where its direct stream continues
   }
   auth.window = config_.receive_window;
   // So the server never sends a frame our WebSocket layer would refuse (1009).
   auth.max_frame = config_.limits.max_frame_bytes;
   auth.binary = true;  // we take binary frames (and send them if the server agrees)
+  auth.offsets = true;  // we keep channel positions and send them in subscribe (section 11.1)
   queue_control(auth);
   set_state(ClientState::Authenticating);
 }
@@ -306,7 +314,7 @@ void ClientSession::handle_message(Message&& msg, TimeMs now) {
       // code too_large: for the host that is a size failure, not a permission.
       const SendOutcome outcome = msg.code == "too_large" ? SendOutcome::TooLarge : SendOutcome::PermissionDenied;
       if (msg.message_id != 0) event.message_id = sender_.handle_refused(msg.message_id, outcome);
-      if (msg.action == channel_action_name(ChannelAction::Subscribe)) subscriptions_.erase(msg.channel);
+      if (msg.action == channel_action_name(ChannelAction::Subscribe)) subscriptions_.remove(msg.channel);
       event.channel = std::move(msg.channel);
       event.action = std::move(msg.action);
       event.reason = std::move(msg.reason);
@@ -321,7 +329,8 @@ void ClientSession::handle_message(Message&& msg, TimeMs now) {
                                                        : ClientEvent::Kind::Unsubscribed;
       // An unsubscribed with a code is the server's doing (permission_revoked):
       // the channel is no longer wanted, so a fresh session does not ask again.
-      if (msg.type == MessageType::Unsubscribed && !msg.code.empty()) subscriptions_.erase(msg.channel);
+      if (msg.type == MessageType::Unsubscribed && !msg.code.empty()) subscriptions_.remove(msg.channel);
+      if (msg.type == MessageType::Subscribed) subscriptions_.subscribed(msg.channel, msg.epoch, msg.offset);
       event.channel = std::move(msg.channel);
       event.code = std::move(msg.code);
       event.reason = std::move(msg.reason);
@@ -329,6 +338,7 @@ void ClientSession::handle_message(Message&& msg, TimeMs now) {
       break;
     }
     case MessageType::Error:
+      if (msg.code == "history_lost") subscriptions_.history_lost(msg.channel, msg.epoch);
       emit_error(msg.code.empty() ? "peer_error" : msg.code, msg.reason);
       break;
     case MessageType::Auth:

@@ -10,12 +10,12 @@
 // next_timeout(). Early or repeated handle_timeout() calls are harmless.
 #include <cstdint>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/backoff.h"
+#include "core/client_positions.h"
 #include "core/codec.h"
 #include "core/frame_writer.h"
 #include "core/heartbeat.h"
@@ -77,7 +77,7 @@ struct ClientEvent {
     Message,           // channel, data, reliable, message_id (the peer's sequence)
     Acked,             // message_id: a reliable send was delivered
     SendFailed,        // message_id, outcome
-    AuthOk,            // permissions, user_id, session, expires_at
+    AuthOk,            // permissions, user_id, session, expires_at, resumed, recovered
     AuthFailed,        // code, reason ("token_too_large": the server closed 1009 on our auth)
     TokenRefreshed,    // token, expires_at, permissions (in force now, if the server listed them)
     TokenExpiring,     // expires_at: refresh failed; supply a token with set_token()
@@ -93,6 +93,9 @@ struct ClientEvent {
   uint16_t close_code = 0;
   CloseInitiator initiator = CloseInitiator::Local;
   bool resumed = false;
+  // AuthOk: a resume by another cluster node (resumed too): nothing was lost,
+  // but the server took the session over from its stored state.
+  bool recovered = false;
   bool reliable = false;
   PayloadKind payload = PayloadKind::Json;  // Message: `data` is JSON text or opaque bytes
   uint64_t message_id = 0;
@@ -222,6 +225,8 @@ class ClientSession {
   // The server agreed to binary frames on the current connection.
   bool binary_negotiated() const { return peer_binary_; }
   const PermissionSet& permissions() const { return permissions_; }
+  // The wanted channels, the client's position in each, and its direct offset.
+  const WantedChannels& subscriptions() const { return subscriptions_; }
   // The largest frame that may go to the peer: our own limit, lowered to
   // what the peer advertised in auth_success or revealed by closing 1009.
   size_t frame_limit() const;
@@ -284,7 +289,7 @@ class ClientSession {
   uint64_t duplicates_at_ack_ = 0;
 
   std::string session_id_;               // from auth_success, presented to resume
-  std::set<std::string> subscriptions_;  // wanted channels, re-sent on a fresh session
+  WantedChannels subscriptions_;         // wanted channels, re-sent on a fresh session
   std::vector<PendingSubscription> offline_subscription_ops_;
 
   TimeMs connect_deadline_ = kNever;

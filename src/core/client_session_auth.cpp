@@ -35,10 +35,19 @@ bool ClientSession::set_token(std::string token, TimeMs now) {
 
 void ClientSession::handle_auth_success(Message&& msg, TimeMs now) {
   const bool resumed = msg.resumed && !session_id_.empty() && msg.session == session_id_;
+  // Another cluster node took the session over (docs/PROTOCOL.md 11.1): our
+  // sends resume as usual, but it numbers its own messages afresh and holds
+  // none of our subscriptions.
+  const bool recovered = resumed && msg.recovered;
   session_id_ = std::move(msg.session);
   permissions_ = PermissionSet(msg.permissions);
   permissions_known_ = true;
-  if (!resumed) {
+  // A new session has a direct stream of its own; a recovered one goes on
+  // with the old one from where we stood (our auth said).
+  if (!resumed) subscriptions_.forget_direct_position();
+  if (!resumed || recovered) {
+    // Anything held out of order is in the old numbering: the new node
+    // resends what we have not seen, from our channel positions.
     receiver_.reset();
     deferred_up_to_ = 0;  // the new session numbers from 1
     acked_up_to_ = 0;
@@ -65,10 +74,10 @@ void ClientSession::handle_auth_success(Message&& msg, TimeMs now) {
     token_waiting_ = false;
     send_refresh(now);
   }
-  if (resumed) {
+  if (resumed && !recovered) {
     for (const PendingSubscription& op : ops) send_subscription(op.type, op.channel);
   } else {
-    for (const std::string& channel : subscriptions_) send_subscription(MessageType::Subscribe, channel);
+    for (const auto& wanted : subscriptions_.entries()) send_subscription(MessageType::Subscribe, wanted.first);
   }
 
   ClientEvent event;
@@ -78,6 +87,7 @@ void ClientSession::handle_auth_success(Message&& msg, TimeMs now) {
   event.session = session_id_;
   event.expires_at = token_expires_at_;
   event.resumed = resumed;
+  event.recovered = recovered;
   events_.push(std::move(event));
   schedule_refresh(now);
 }

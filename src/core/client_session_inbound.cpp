@@ -34,7 +34,12 @@ void ClientSession::handle_channel(Message&& msg) {
   const uint64_t duplicates_before = receiver_.duplicates();
   receiver_.accept(std::move(msg), ready_);
   counters_.duplicates_dropped += receiver_.duplicates() - duplicates_before;
-  for (Message& ready : ready_) deliver(std::move(ready), true);
+  for (Message& ready : ready_) {
+    // Only in-order delivery moves a position: a message held behind a gap
+    // is not ours yet, and a node taking over would skip the gap.
+    subscriptions_.delivered(ready.channel, ready.offset, ready.direct);
+    deliver(std::move(ready), true);
+  }
   ready_.clear();
 }
 

@@ -25,7 +25,8 @@ size_t ClientSession::frame_limit() const {
 }
 
 bool ClientSession::fits_in_frame(std::string_view channel, size_t data_bytes) const {
-  return channel_message_bound(channel, data_bytes) <= frame_limit();
+  // The bound the server refuses a publish by (section 3.7): its delivery, offset and direct mark included.
+  return channel_message_bound(channel, data_bytes, true) <= frame_limit();
 }
 
 void ClientSession::learn_peer_limits(const Message& auth_success) {

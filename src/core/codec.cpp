@@ -288,9 +288,11 @@ class FrameHandler
   // Returns false when the value has the wrong JSON type or range for `f`.
   bool store_field(Field f, const Scalar& value) {
     Message& m = message();
-    switch (kFields[static_cast<size_t>(f)].kind) {
+    const FieldSpec& spec = kFields[static_cast<size_t>(f)];
+    switch (spec.kind) {
       case FieldKind::String:
         if (value.kind != Scalar::String) return false;
+        if (spec.max_bytes != 0 && value.text.size() > spec.max_bytes) return false;
         string_field(f, m).assign(value.text);
         return true;
       case FieldKind::Uint64:
@@ -322,6 +324,7 @@ class FrameHandler
       case Field::Reason: return m.reason;
       case Field::Code: return m.code;
       case Field::Action: return m.action;
+      case Field::Epoch: return m.epoch;
       default: return m.token;
     }
   }
@@ -331,6 +334,9 @@ class FrameHandler
       case Field::RequireAck: return m.require_ack;
       case Field::Binary: return m.binary;
       case Field::Resend: return m.resend;
+      case Field::Offsets: return m.offsets;
+      case Field::Recovered: return m.recovered;
+      case Field::Direct: return m.direct;
       default: return m.resumed;
     }
   }
@@ -342,6 +348,8 @@ class FrameHandler
       case Field::MessageId: return m.message_id;
       case Field::UpTo: return m.up_to;
       case Field::MaxFrame: return m.max_frame;
+      case Field::Offset: return m.offset;
+      case Field::DirectOffset: return m.direct_offset;
       default: return m.last_seq;
     }
   }
@@ -372,6 +380,12 @@ class FrameHandler
       case Field::MaxBatch: m.max_batch = 0; break;
       case Field::Binary: m.binary = false; break;
       case Field::Resend: m.resend = false; break;
+      case Field::Offsets: m.offsets = false; break;
+      case Field::Recovered: m.recovered = false; break;
+      case Field::Offset: m.offset = 0; break;
+      case Field::Epoch: m.epoch.clear(); break;
+      case Field::Direct: m.direct = false; break;
+      case Field::DirectOffset: m.direct_offset = 0; break;
       case Field::Type:
       case Field::NewToken:
       case Field::Unknown: break;

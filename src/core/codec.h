@@ -38,6 +38,11 @@ const char* codec_error_name(CodecError error) noexcept;
 // (docs/PROTOCOL.md section 5).
 constexpr size_t kMaxChannelBytes = 256;
 
+// The longest channel epoch, in bytes, the decoder accepts ("epoch" in
+// subscribe, subscribed and error; docs/PROTOCOL.md section 11.1). A longer
+// one rejects its message (WrongType, detail "epoch").
+constexpr size_t kMaxEpochBytes = 64;
+
 // Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or
 // truncated sequences). NUL is allowed.
 bool is_valid_utf8(std::string_view text) noexcept;
@@ -48,8 +53,11 @@ bool is_valid_channel(std::string_view channel) noexcept;
 
 // An upper bound on the size of the channel message encode_channel_message
 // writes for `channel` and `data_bytes` of payload, whatever its timestamp,
-// sequence and base: whether it can fit in a frame.
-size_t channel_message_bound(std::string_view channel, size_t data_bytes) noexcept;
+// sequence and base: whether it can fit in a frame. `with_offset`: whatever
+// its offset and direct mark too (44 bytes more: the 171-byte envelope
+// docs/PROTOCOL.md section 3.7 states); without it, the bound holds only for
+// offset 0 and not direct.
+size_t channel_message_bound(std::string_view channel, size_t data_bytes, bool with_offset = false) noexcept;
 
 struct CodecLimits {
   size_t max_frame_bytes = 1 << 20;
@@ -90,9 +98,13 @@ void encode_message(const Message& msg, std::string& out) noexcept;
 
 // The hot path: appends one channel message without building a Message.
 // `seq` 0 means unreliable; otherwise "id", "requireAck":true and "base" are
-// written. Same output as encode_message for the equivalent Message.
+// written. Then `offset` (the message's place in its stream) as "offset",
+// when not 0, and `direct` (the stream is the session's own, not the
+// channel's) as "direct":true, when true. Same output as encode_message for
+// the equivalent Message.
 void encode_channel_message(std::string_view channel, std::string_view data, int64_t timestamp,
-                            uint64_t seq, uint64_t base, std::string& out) noexcept;
+                            uint64_t seq, uint64_t base, std::string& out, uint64_t offset = 0,
+                            bool direct = false) noexcept;
 
 // Checks an application payload before it is sent: one JSON value of any
 // kind, valid UTF-8, nesting <= max_depth, size <= max_frame_bytes.

@@ -78,6 +78,7 @@ struct Record {
   std::string_view channel;
   uint64_t id = 0;
   uint64_t base = 0;
+  uint64_t offset = 0;
   int64_t timestamp = 0;
   std::string_view data;
 };
@@ -94,6 +95,14 @@ bool read_record(RecordReader& reader, Record& record, std::string& detail) {
   }
   ok = ok && reader.varint(channel_bytes) && reader.bytes(channel_bytes, record.channel);
   if (ok && (record.flags & binary_flag::kReliable)) ok = reader.varint(record.id) && reader.varint(record.base);
+  const size_t offset_at = reader.offset();
+  if (ok && (record.flags & binary_flag::kOffset)) {
+    ok = reader.varint(record.offset);
+    if (ok && record.offset == 0) {  // only an offset >= 1 is flagged: one encoding per record
+      detail = "offset " + std::to_string(offset_at) + ": offset flag set with offset 0";
+      return false;
+    }
+  }
   if (ok && (record.flags & binary_flag::kTimestamp)) ok = reader.varint(timestamp);
   ok = ok && reader.varint(data_bytes) && reader.bytes(data_bytes, record.data);
   if (!ok) {
@@ -107,18 +116,21 @@ bool read_record(RecordReader& reader, Record& record, std::string& detail) {
 }  // namespace
 
 size_t binary_record_bound(std::string_view channel, size_t data_bytes) noexcept {
-  // Flags, then five varints at most: channel length, id, base, timestamp, data length.
-  return 1 + 5 * kMaxVarintBytes + channel.size() + data_bytes;
+  // Flags, then six varints at most: channel length, id, base, offset, timestamp, data length.
+  return 1 + 6 * kMaxVarintBytes + channel.size() + data_bytes;
 }
 
 void encode_binary_channel_message(std::string_view channel, std::string_view data, int64_t timestamp,
-                                   uint64_t seq, uint64_t base, std::string& out) noexcept {
+                                   uint64_t seq, uint64_t base, std::string& out, uint64_t offset,
+                                   bool direct) noexcept {
   const size_t before = out.size();
   try {
     out.reserve(before + binary_record_bound(channel, data.size()));
     uint8_t flags = 0;
     if (seq != 0) flags |= binary_flag::kReliable;
     if (timestamp != 0) flags |= binary_flag::kTimestamp;
+    if (offset != 0) flags |= binary_flag::kOffset;
+    if (direct) flags |= binary_flag::kDirect;
     out.push_back(static_cast<char>(flags));
     put_varint(channel.size(), out);
     out.append(channel);
@@ -126,6 +138,7 @@ void encode_binary_channel_message(std::string_view channel, std::string_view da
       put_varint(seq, out);
       put_varint(base, out);
     }
+    if (offset != 0) put_varint(offset, out);
     if (timestamp != 0) put_varint(zigzag(timestamp), out);
     put_varint(data.size(), out);
     out.append(data);
@@ -185,6 +198,8 @@ CodecError decode_binary_frame(std::string_view frame, const CodecLimits& limits
       m.require_ack = reliable;
       m.id = record.id;
       m.base = record.base;
+      m.offset = record.offset;
+      m.direct = (record.flags & binary_flag::kDirect) != 0;
     }
   } catch (...) {  // out of memory: the frame was too large for us after all
     error = CodecError::TooLarge;

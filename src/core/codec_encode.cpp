@@ -48,14 +48,14 @@ void write_true(AppendWriter& w, std::string_view key, bool value) {
 // any, grow the output once more.
 size_t expected_size(const Message& m) {
   size_t bytes = 160 + m.channel.size() + m.data.size() + m.token.size() + m.session.size() +
-                 m.user_id.size() + m.reason.size() + m.code.size() + m.action.size();
+                 m.user_id.size() + m.reason.size() + m.code.size() + m.action.size() + m.epoch.size();
   for (const std::string& p : m.permissions) bytes += p.size() + 3;
   return bytes;
 }
 
 // A channel message is reliable exactly when it has a sequence number.
 void write_channel_fields(AppendWriter& w, std::string_view channel, std::string_view data,
-                          int64_t timestamp, uint64_t seq, uint64_t base) {
+                          int64_t timestamp, uint64_t seq, uint64_t base, uint64_t offset, bool direct) {
   write_string(w, "channel", channel);
   w.plain_string("data");
   if (data.empty()) {
@@ -67,6 +67,14 @@ void write_channel_fields(AppendWriter& w, std::string_view channel, std::string
   write_integer(w, "id", seq);
   write_true(w, "requireAck", seq != 0);
   write_integer(w, "base", base);
+  write_integer(w, "offset", offset);
+  write_true(w, "direct", direct);
+}
+
+// Where a subscription stands in its channel's stream (section 11.1).
+void write_position(AppendWriter& w, const Message& m) {
+  write_string(w, "epoch", m.epoch);
+  write_integer(w, "offset", m.offset);
 }
 
 // `always`: write even an empty list, where empty and absent differ.
@@ -86,7 +94,8 @@ void write_reasons(AppendWriter& w, const Message& m) {
 void write_fields(AppendWriter& w, const Message& m) {
   switch (m.type) {
     case MessageType::Channel:
-      write_channel_fields(w, m.channel, m.data, m.timestamp, m.require_ack ? m.id : 0, m.base);
+      write_channel_fields(w, m.channel, m.data, m.timestamp, m.require_ack ? m.id : 0, m.base, m.offset,
+                           m.direct);
       return;
     case MessageType::Auth:
       write_string(w, "token", m.token);
@@ -95,12 +104,15 @@ void write_fields(AppendWriter& w, const Message& m) {
       write_integer(w, "window", m.window);
       write_integer(w, "maxFrame", m.max_frame);
       write_true(w, "binary", m.binary);
+      write_true(w, "offsets", m.offsets);
+      write_integer(w, "directOffset", m.direct_offset);
       return;
     case MessageType::AuthSuccess:
       write_string(w, "session", m.session);
       write_string(w, "userId", m.user_id);
       write_permissions(w, m.permissions, false);
       write_true(w, "resumed", m.resumed);
+      write_true(w, "recovered", m.recovered);
       write_integer(w, "lastSeq", m.last_seq);
       write_integer(w, "expiresAt", m.expires_at);
       write_integer(w, "window", m.window);
@@ -134,8 +146,11 @@ void write_fields(AppendWriter& w, const Message& m) {
       write_reasons(w, m);
       return;
     case MessageType::Subscribe:
-    case MessageType::Unsubscribe:
     case MessageType::Subscribed:
+      write_string(w, "channel", m.channel);
+      write_position(w, m);
+      return;
+    case MessageType::Unsubscribe:
       write_string(w, "channel", m.channel);
       return;
     case MessageType::Unsubscribed:
@@ -144,7 +159,11 @@ void write_fields(AppendWriter& w, const Message& m) {
       return;
     case MessageType::AuthFailed:
     case MessageType::RefreshFailed:
-    case MessageType::Error:
+      write_reasons(w, m);
+      return;
+    case MessageType::Error:  // channel and epoch: history_lost
+      write_string(w, "channel", m.channel);
+      write_string(w, "epoch", m.epoch);
       write_reasons(w, m);
       return;
   }
@@ -156,16 +175,19 @@ std::string_view message_type_name(MessageType type) noexcept {
   return kTypeNames[static_cast<size_t>(type)];
 }
 
-size_t channel_message_bound(std::string_view channel, size_t data_bytes) noexcept {
+size_t channel_message_bound(std::string_view channel, size_t data_bytes, bool with_offset) noexcept {
   // {"channel":"","data":,"timestamp":,"id":,"requireAck":true,"base":} is 67
   // bytes; three integers of at most 20 digits each; data is never empty.
+  // ,"offset": and its 20 digits add 30, ,"direct":true 14 more.
   constexpr size_t kFixed = 67 + 3 * 20;
+  constexpr size_t kPositionFields = 10 + 20 + 14;
   size_t escaped = 0;
   for (const char c : channel) {
     const auto byte = static_cast<unsigned char>(c);
     escaped += byte < 0x20 ? 6 : (c == '"' || c == '\\') ? 2 : 1;  // \u00XX, \" or the byte
   }
-  return kFixed + escaped + std::max<size_t>(data_bytes, 4);  // empty data is written as null
+  // Empty data is written as null.
+  return kFixed + (with_offset ? kPositionFields : 0) + escaped + std::max<size_t>(data_bytes, 4);
 }
 
 void encode_message(const Message& msg, std::string& out) noexcept {
@@ -190,16 +212,17 @@ void encode_message(const Message& msg, std::string& out) noexcept {
 }
 
 void encode_channel_message(std::string_view channel, std::string_view data, int64_t timestamp,
-                            uint64_t seq, uint64_t base, std::string& out) noexcept {
+                            uint64_t seq, uint64_t base, std::string& out, uint64_t offset,
+                            bool direct) noexcept {
   const size_t before = out.size();
   try {
     InlineArena<128> arena;
     StringAppendStream stream;
-    stream.begin(out, 96 + channel.size() + data.size());
+    stream.begin(out, 96 + (offset != 0 ? 30 : 0) + (direct ? 14 : 0) + channel.size() + data.size());
     AppendWriter writer(arena.get(), 1);
     writer.Reset(stream);
     writer.StartObject();
-    write_channel_fields(writer, channel, data, timestamp, seq, base);
+    write_channel_fields(writer, channel, data, timestamp, seq, base, offset, direct);
     writer.EndObject();
     stream.finish();
   } catch (...) {

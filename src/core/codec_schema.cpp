@@ -24,14 +24,14 @@ FieldSet fields_of(MessageType type) {
   switch (type) {
     case MessageType::Channel:
       return bit(Field::Channel) | bit(Field::Data) | bit(Field::Timestamp) | bit(Field::Id) |
-             bit(Field::RequireAck) | bit(Field::Base);
+             bit(Field::RequireAck) | bit(Field::Base) | bit(Field::Offset) | bit(Field::Direct);
     case MessageType::Auth:
       return bit(Field::Token) | bit(Field::Session) | bit(Field::LastSeq) | bit(Field::Window) |
-             bit(Field::MaxFrame) | bit(Field::Binary);
+             bit(Field::MaxFrame) | bit(Field::Binary) | bit(Field::Offsets) | bit(Field::DirectOffset);
     case MessageType::AuthSuccess:
       return bit(Field::Permissions) | bit(Field::Session) | bit(Field::Resumed) |
              bit(Field::LastSeq) | bit(Field::ExpiresAt) | bit(Field::UserId) | bit(Field::Window) |
-             bit(Field::MaxFrame) | bit(Field::MaxBatch) | bit(Field::Binary);
+             bit(Field::MaxFrame) | bit(Field::MaxBatch) | bit(Field::Binary) | bit(Field::Recovered);
     case MessageType::Ping:
     case MessageType::Pong:
       return bit(Field::Timestamp);
@@ -43,16 +43,18 @@ FieldSet fields_of(MessageType type) {
       return bit(Field::NewToken) | bit(Field::ExpiresAt) | bit(Field::Permissions);
     case MessageType::PermissionDenied:
       return bit(Field::Channel) | bit(Field::Action) | bit(Field::MessageId) | reasons;
-    case MessageType::Subscribe:
+    case MessageType::Subscribe:   // epoch + offset: where the client stands (section 11.1)
+    case MessageType::Subscribed:  // epoch + offset: where the subscription starts
+      return bit(Field::Channel) | bit(Field::Epoch) | bit(Field::Offset);
     case MessageType::Unsubscribe:
-    case MessageType::Subscribed:
       return bit(Field::Channel);
     case MessageType::Unsubscribed:  // code, reason: the server dropped it (permission_revoked)
       return bit(Field::Channel) | reasons;
     case MessageType::AuthFailed:
     case MessageType::RefreshFailed:
-    case MessageType::Error:
       return reasons;
+    case MessageType::Error:  // channel, epoch: with code history_lost
+      return bit(Field::Channel) | bit(Field::Epoch) | reasons;
   }
   return 0;
 }

@@ -7,6 +7,7 @@
 #include <iterator>
 #include <string_view>
 
+#include "core/codec.h"
 #include "core/message.h"
 
 namespace tether::core::codec_detail {
@@ -14,13 +15,16 @@ namespace tether::core::codec_detail {
 enum class Field : uint8_t {
   Type, Channel, Data, Timestamp, Id, RequireAck, Base, MessageId, UpTo, Token,
   NewToken, Session, LastSeq, Window, Permissions, Resumed, ExpiresAt, UserId,
-  Reason, Code, Action, MaxFrame, MaxBatch, Binary, Resend, Unknown,
+  Reason, Code, Action, MaxFrame, MaxBatch, Binary, Resend, Offsets, Recovered,
+  Offset, Epoch, Direct, DirectOffset, Unknown,
 };
 enum class FieldKind : uint8_t { String, Uint64, Uint32, Int64, Bool, StringArray, AnyJson };
 
 struct FieldSpec {
   std::string_view key;
   FieldKind kind;
+  // A String longer than this many bytes is out of range (WrongType). 0: no limit.
+  size_t max_bytes = 0;
 };
 // Indexed by Field.
 inline constexpr FieldSpec kFields[] = {
@@ -36,11 +40,15 @@ inline constexpr FieldSpec kFields[] = {
     {"reason", FieldKind::String},    {"code", FieldKind::String},
     {"action", FieldKind::String},    {"maxFrame", FieldKind::Uint64},
     {"maxBatch", FieldKind::Uint32},  {"binary", FieldKind::Bool},
-    {"resend", FieldKind::Bool},
+    {"resend", FieldKind::Bool},      {"offsets", FieldKind::Bool},
+    {"recovered", FieldKind::Bool},   {"offset", FieldKind::Uint64},
+    {"epoch", FieldKind::String, kMaxEpochBytes},
+    {"direct", FieldKind::Bool},      {"directOffset", FieldKind::Uint64},
 };
 static_assert(std::size(kFields) == static_cast<size_t>(Field::Unknown));
 
 using FieldSet = uint32_t;
+static_assert(static_cast<size_t>(Field::Unknown) <= 32, "every Field needs a bit in a FieldSet");
 constexpr FieldSet bit(Field f) { return FieldSet{1} << static_cast<unsigned>(f); }
 
 Field lookup_field(std::string_view key);

@@ -72,6 +72,25 @@ struct Message {
   // Auth: "binary", the client takes and may send binary frames. AuthSuccess:
   // "binary", the server agrees, for this connection (section 5.1).
   bool binary = false;
+  // Auth: "offsets", the client keeps a position per channel (the offset of
+  // the last stream message it got) and sends it back in `subscribe`, so a
+  // cluster node can continue where another stopped (docs/PROTOCOL.md 11.1).
+  bool offsets = false;
+
+  // Cluster positions (section 11.1). Channel server -> client: "offset",
+  // the message's place in its channel's stream (0: none, e.g. unreliable).
+  // Subscribe: "epoch" + "offset", where the client stands in that channel.
+  // Subscribed: "epoch" + "offset", where the subscription starts: messages
+  // after that offset follow. Error "history_lost": "channel" and "epoch",
+  // the channel's epoch from now on.
+  uint64_t offset = 0;
+  std::string epoch;
+  // Channel server -> client: "direct", a message the server application
+  // sent to this session (not a channel's fan-out); its `offset` is its
+  // place in the session's own stream. Auth: "directOffset", the offset of
+  // the last direct message the client got (section 11.1).
+  bool direct = false;
+  uint64_t direct_offset = 0;
 
   // AuthSuccess: "permissions", "session", "resumed", "lastSeq", "expiresAt", "userId", "window",
   // "maxFrame", "maxBatch", "binary". TokenRefresh: "permissions" too.
@@ -80,6 +99,11 @@ struct Message {
   // permissions" while an absent one means a v1 server did not say.
   bool has_permissions = false;
   bool resumed = false;    // "resumed"
+  // AuthSuccess: "recovered" (with "resumed"), the session was taken over
+  // from another cluster node: the client's sends resume as on any resume,
+  // but the server numbers its own messages afresh from 1 and holds none of
+  // the client's subscriptions (section 11.1).
+  bool recovered = false;
   int64_t expires_at = 0;  // "expiresAt": token expiry, Unix ms
   std::string user_id;     // "userId"
   uint64_t max_frame = 0;  // "maxFrame": the largest frame, in bytes, the sender accepts

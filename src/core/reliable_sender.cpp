@@ -35,7 +35,8 @@ const char* send_outcome_name(SendOutcome outcome) {
 
 ReliableSender::EnqueueResult ReliableSender::enqueue(uint64_t message_id, std::string_view channel,
                                                       std::string_view data, bool reliable,
-                                                      int64_t timestamp, PayloadKind payload) {
+                                                      int64_t timestamp, PayloadKind payload,
+                                                      uint64_t offset, bool direct) {
   const size_t bytes = channel.size() + data.size();
   if (queue_.size() >= config_.queue_max_messages || queued_bytes_ + bytes > config_.queue_max_bytes) {
     return EnqueueResult::QueueFull;
@@ -50,6 +51,8 @@ ReliableSender::EnqueueResult ReliableSender::enqueue(uint64_t message_id, std::
   entry.timestamp = timestamp;
   entry.reliable = reliable;
   entry.payload = payload;
+  entry.offset = offset;
+  entry.direct = direct;
   queue_.push_back(std::move(entry));
   queued_bytes_ += bytes;
   return EnqueueResult::Ok;
@@ -157,7 +160,8 @@ bool ReliableSender::next_transmit(TimeMs now, TransmitView& out) {
     if (entry == nullptr || entry->resolved || entry->ack_deadline != kNever) continue;
     arm(*entry, now);
     ++retransmissions_;
-    out = {entry->channel, entry->data, entry->timestamp, entry->seq, lowest_unresolved_seq(), true, entry->payload};
+    out = {entry->channel, entry->data, entry->timestamp, entry->seq, lowest_unresolved_seq(), true,
+           entry->payload, entry->offset, entry->direct};
     return true;
   }
   if (queue_.empty()) return false;
@@ -170,7 +174,7 @@ bool ReliableSender::next_transmit(TimeMs now, TransmitView& out) {
     last_unreliable_ = std::move(head);
     queue_.pop_front();
     out = {last_unreliable_.channel, last_unreliable_.data, last_unreliable_.timestamp, 0, 0, false,
-           last_unreliable_.payload};
+           last_unreliable_.payload, last_unreliable_.offset, last_unreliable_.direct};
     return true;
   }
   head.seq = next_seq_++;
@@ -180,7 +184,8 @@ bool ReliableSender::next_transmit(TimeMs now, TransmitView& out) {
   ++unresolved_in_flight_;
   Entry& sent = in_flight_.back();
   arm(sent, now);
-  out = {sent.channel, sent.data, sent.timestamp, sent.seq, lowest_unresolved_seq(), false, sent.payload};
+  out = {sent.channel, sent.data, sent.timestamp, sent.seq, lowest_unresolved_seq(), false, sent.payload,
+         sent.offset, sent.direct};
   return true;
 }
 
@@ -312,11 +317,12 @@ ReliableSender::Snapshot ReliableSender::snapshot() const {
   out.next_seq = next_seq_;
   for (const Entry& e : in_flight_) {
     if (!e.resolved) {
-      out.in_flight.push_back({e.message_id, e.channel, e.data, e.timestamp, true, e.seq, e.payload});
+      out.in_flight.push_back(
+          {e.message_id, e.channel, e.data, e.timestamp, true, e.seq, e.payload, e.offset, e.direct});
     }
   }
   for (const Entry& e : queue_) {
-    out.queued.push_back({e.message_id, e.channel, e.data, e.timestamp, e.reliable, 0, e.payload});
+    out.queued.push_back({e.message_id, e.channel, e.data, e.timestamp, e.reliable, 0, e.payload, e.offset, e.direct});
   }
   return out;
 }
@@ -351,12 +357,14 @@ void ReliableSender::restore(const Snapshot& snapshot) {
     e.reliable = true;
     e.payload = p.payload;
     e.seq = p.seq;
+    e.offset = p.offset;
+    e.direct = p.direct;
     in_flight_bytes_ += bytes_of(e);
     in_flight_.push_back(std::move(e));
     ++unresolved_in_flight_;
   }
   for (const PendingMessage& p : snapshot.queued) {
-    enqueue(p.message_id, p.channel, p.data, p.reliable, p.timestamp, p.payload);
+    enqueue(p.message_id, p.channel, p.data, p.reliable, p.timestamp, p.payload, p.offset, p.direct);
   }
 }
 

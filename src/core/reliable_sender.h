@@ -69,6 +69,8 @@ struct TransmitView {
   uint64_t base;  // lowest unresolved seq, for reliable messages
   bool retransmission;
   PayloadKind payload;
+  uint64_t offset = 0;  // the message's place in its stream; 0: none
+  bool direct = false;  // the stream is the session's own (section 11.1), not the channel's
 };
 
 class ReliableSender {
@@ -77,9 +79,12 @@ class ReliableSender {
 
   enum class EnqueueResult : uint8_t { Ok, QueueFull };
   // `message_id` is the caller's id (unique per client), reported back in
-  // resolutions; 0 is allowed for unreliable messages.
+  // resolutions; 0 is allowed for unreliable messages. `offset` and
+  // `direct` (server side, section 11.1) go out with every transmission of
+  // the message; offset 0: none.
   EnqueueResult enqueue(uint64_t message_id, std::string_view channel, std::string_view data,
-                        bool reliable, int64_t timestamp, PayloadKind payload = PayloadKind::Json);
+                        bool reliable, int64_t timestamp, PayloadKind payload = PayloadKind::Json,
+                        uint64_t offset = 0, bool direct = false);
 
   // Connection lifecycle. While not active nothing is transmitted and ack
   // timers are paused: an outage is not the receiver's fault.
@@ -144,6 +149,8 @@ class ReliableSender {
     bool reliable = false;
     uint64_t seq = 0;  // 0 while still queued
     PayloadKind payload = PayloadKind::Json;
+    uint64_t offset = 0;
+    bool direct = false;
   };
   struct Snapshot {
     uint64_t next_seq = 1;
@@ -173,13 +180,17 @@ class ReliableSender {
     int64_t timestamp = 0;
     bool reliable = false;
     PayloadKind payload = PayloadKind::Json;
+    bool resolved = false;  // the small fields together: direct costs no padding
+    bool direct = false;
     uint64_t seq = 0;
+    uint64_t offset = 0;
     uint32_t retries = 0;
     uint32_t backoff_level = 0;  // resends since the peer last made progress
     TimeMs ack_deadline = kNever;
     TimeMs last_sent = kNever;
-    bool resolved = false;
   };
+  // Two cache lines where std::string takes 32 bytes (libstdc++, MSVC release).
+  static_assert(sizeof(std::string) != 32 || sizeof(Entry) <= 128, "a sender entry grew past 128 bytes");
   struct Deadline {
     TimeMs at;
     uint64_t seq;

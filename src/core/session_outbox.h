@@ -80,10 +80,10 @@ class SessionOutbox {
   void queue_channel(const TransmitView& view) {
     if (view.payload == PayloadKind::Binary) {
       encode_binary_channel_message(view.channel, view.data, view.timestamp, view.seq, view.base,
-                                    writer_.begin_message(FrameKind::Binary));
+                                    writer_.begin_message(FrameKind::Binary), view.offset, view.direct);
     } else {
       encode_channel_message(view.channel, view.data, view.timestamp, view.seq, view.base,
-                             writer_.begin_message(FrameKind::Text));
+                             writer_.begin_message(FrameKind::Text), view.offset, view.direct);
     }
     writer_.commit_message();
   }

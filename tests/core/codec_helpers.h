@@ -74,6 +74,12 @@ inline void check_equal(const Message& a, const Message& b) {
   CHECK(a.reason == b.reason);
   CHECK(a.code == b.code);
   CHECK(a.action == b.action);
+  CHECK(a.offsets == b.offsets);
+  CHECK(a.recovered == b.recovered);
+  CHECK(a.offset == b.offset);
+  CHECK(a.epoch == b.epoch);
+  CHECK(a.direct == b.direct);
+  CHECK(a.direct_offset == b.direct_offset);
 }
 
 inline Message of_type(MessageType type) {
@@ -92,6 +98,8 @@ inline std::vector<Message> one_of_each_type() {
   channel.id = 42;
   channel.require_ack = true;
   channel.base = 40;
+  channel.offset = 1'000'001;
+  channel.direct = true;
   all.push_back(channel);
 
   Message auth = of_type(MessageType::Auth);
@@ -99,6 +107,8 @@ inline std::vector<Message> one_of_each_type() {
   auth.session = "s-1";
   auth.last_seq = 17;
   auth.window = 256;
+  auth.offsets = true;
+  auth.direct_offset = 1'000'002;
   all.push_back(auth);
 
   Message success = of_type(MessageType::AuthSuccess);
@@ -109,12 +119,17 @@ inline std::vector<Message> one_of_each_type() {
   success.expires_at = 1'700'003'600'000;
   success.user_id = "user-9";
   success.window = std::numeric_limits<uint32_t>::max();
+  success.recovered = true;
   all.push_back(success);
 
   for (MessageType t : {MessageType::AuthFailed, MessageType::RefreshFailed, MessageType::Error}) {
     Message m = of_type(t);
     m.reason = "Token \"expired\"\n";
     m.code = "token_expired";
+    if (t == MessageType::Error) {  // as history_lost has them
+      m.channel = "room.7";
+      m.epoch = "1700000000000-3";
+    }
     all.push_back(m);
   }
 
@@ -151,6 +166,10 @@ inline std::vector<Message> one_of_each_type() {
                         MessageType::Unsubscribed}) {
     Message m = of_type(t);
     m.channel = "lobby/ü";
+    if (t == MessageType::Subscribe || t == MessageType::Subscribed) {
+      m.epoch = "e1";
+      m.offset = 77;
+    }
     all.push_back(m);
   }
   return all;

@@ -65,8 +65,11 @@ TEST_CASE("the server's advertised limits bound sends and batches", "[core][limi
 
   CHECK(p.client.send("c", payload_of(kServerLimit), true, 1, p.now) == SendStatus::TooLarge);
   CHECK(p.client.sender().queued_messages() == 0);
-  const size_t largest = kServerLimit - channel_message_bound("c", 0) + 4;  // bound counts data >= 4
-  REQUIRE(channel_message_bound("c", largest) == kServerLimit);
+  // The bound the server refuses a publish by: its delivery with an offset
+  // and "direct" (docs/PROTOCOL.md 3.7). The bound counts data >= 4.
+  const size_t largest = kServerLimit - channel_message_bound("c", 0, true) + 4;
+  REQUIRE(channel_message_bound("c", largest, true) == kServerLimit);
+  CHECK(p.client.send("c", payload_of(largest + 1), true, 2, p.now) == SendStatus::TooLarge);
   CHECK(p.client.send("c", payload_of(largest), true, 2, p.now) == SendStatus::Ok);
   // Three that fit only one per frame, and 25 small ones: 10 per batch at most.
   for (uint64_t i = 3; i < 6; ++i) REQUIRE(p.client.send("c", payload_of(30000), false, i, p.now) == SendStatus::Ok);

@@ -94,7 +94,8 @@ void check_binary(std::string_view input, const CodecLimits& limits) {
   for (const Message& m : messages) {
     FUZZ_CHECK(m.payload == PayloadKind::Binary && m.type == MessageType::Channel, "a record decoded as something else");
     const size_t before = again.size();
-    encode_binary_channel_message(m.channel, m.data, m.timestamp, m.require_ack ? m.id : 0, m.base, again);
+    encode_binary_channel_message(m.channel, m.data, m.timestamp, m.require_ack ? m.id : 0, m.base, again, m.offset,
+                                  m.direct);
     FUZZ_CHECK(again.size() - before <= binary_record_bound(m.channel, m.data.size()),
                "binary_record_bound is below the encoded size");
   }
