@@ -26,6 +26,7 @@ struct FeedEntry {
   bool reliable = false;
   PayloadKind payload = PayloadKind::Json;
   std::string data;
+  std::string channel;  // where it is delivered, if not the feed's own channel (a session's direct messages)
 };
 
 class ChannelFeed {

@@ -46,12 +46,21 @@ void LocalBroker::remove_session(const std::string& session_id) {
 
 void LocalBroker::publish(const std::string& channel, std::string_view data, bool reliable, PayloadKind payload,
                           const PublishOrigin& /*origin*/) {
+  Delivery delivery;
+  delivery.channel = channel;
+  delivery.data = data;
+  delivery.reliable = reliable;
+  delivery.payload = payload;
+  fan_out(channel, delivery);
+}
+
+void LocalBroker::fan_out(const std::string& channel, const Delivery& delivery) {
   auto subscribers = subscribers_.find(channel);
   if (subscribers == subscribers_.end() || !deliver_) return;
   // Safe to iterate: deliver never calls back into the broker.
   for (const std::string& session_id : subscribers->second) {
     try {
-      deliver_(session_id, channel, data, reliable, payload);
+      deliver_(session_id, delivery);
     } catch (...) {
     }
   }

@@ -18,6 +18,10 @@ class LocalBroker final : public Broker {
   void publish(const std::string& channel, std::string_view data, bool reliable, PayloadKind payload,
                const PublishOrigin& origin) override;
 
+  // Hands `delivery` to every subscriber of `channel` (a distributed
+  // broker's, with its offset; its channel may differ from the one looked up).
+  void fan_out(const std::string& channel, const Delivery& delivery);
+
   size_t subscriber_count(const std::string& channel) const;
   // The sessions subscribed to `channel`, in no particular order.
   std::vector<std::string> subscribers_of(const std::string& channel) const;

@@ -46,27 +46,31 @@ ServerEndpoint::~ServerEndpoint() = default;
 void ServerEndpoint::bind_broker() {
   config_.session.async_commits = broker_->commits_async();
   config_.session.async_subscriptions = broker_->confirms_subscriptions();
+  config_.session.cluster_sessions = broker_->recovers_sessions();
   BrokerCallbacks callbacks;
-  callbacks.deliver = [this](const std::string& session_id, std::string_view channel, std::string_view data,
-                             bool reliable, PayloadKind payload) {
-    deliver(session_id, channel, data, reliable, payload);
+  callbacks.deliver = [this](const std::string& session_id, const Delivery& delivery) {
+    deliver(session_id, delivery);
   };
   callbacks.commit = [this](const std::string& session_id, uint64_t seq, CommitResult result) {
     handle_commit(session_id, seq, result);
   };
-  callbacks.subscribed = [this](const std::string& session_id, const std::string& channel) {
+  callbacks.subscribed = [this](const std::string& session_id, const std::string& channel,
+                                const ChannelPosition& start) {
     const SessionPtr session = table_.find(session_id);
     Connection* connection = session ? find(session->owner_connection) : nullptr;
     if (connection == nullptr) return;  // parked: a resume re-confirms nothing; the subscription stands
-    connection->session.confirm_subscription(channel);
+    connection->session.confirm_subscription(channel, start);
     mark_dirty(*connection);
   };
-  callbacks.notice = [this](const std::string& session_id, std::string_view code, std::string_view reason) {
+  callbacks.notice = [this](const std::string& session_id, const Notice& notice) {
     const SessionPtr session = table_.find(session_id);
     Connection* connection = session ? find(session->owner_connection) : nullptr;
     if (connection == nullptr) return;  // parked: what it missed is the resume's business
-    connection->session.notify(code, reason);
+    connection->session.notify(notice);
     mark_dirty(*connection);
+  };
+  callbacks.claimed = [this](const std::string& session_id, const SessionClaim& claim) {
+    handle_claimed(session_id, claim);
   };
   broker_->bind(std::move(callbacks));
 }
@@ -75,6 +79,7 @@ void ServerEndpoint::bind_broker() {
 
 void ServerEndpoint::handle_open(ConnectionId id, TimeMs now) {
   if (id == 0 || connections_.count(id) != 0) return;
+  now_ = now;
   wall_now_ = now + config_.session.wall_clock_offset_ms;
   auto owned = std::make_unique<Connection>(config_.session, authority_, table_, scratch_, id);
   Connection& connection = *owned;
@@ -95,6 +100,7 @@ void ServerEndpoint::handle_binary(ConnectionId id, std::string_view bytes, Time
 void ServerEndpoint::handle_frame(ConnectionId id, std::string_view frame, FrameKind kind, TimeMs now) {
   Connection* connection = find(id);
   if (connection == nullptr) return;
+  now_ = now;
   wall_now_ = now + config_.session.wall_clock_offset_ms;
   if (!admit_input(*connection, frame.size())) return;
   if (kind == FrameKind::Binary) {
@@ -111,6 +117,8 @@ void ServerEndpoint::handle_closed(ConnectionId id, TimeMs now) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
   Connection& connection = *it->second;
+  now_ = now;
+  forget_claim(connection);
   connection.session.handle_closed(now);  // parks an attached session for resume
   route_events(connection, now);
   report_suppressed_errors(connection);
@@ -120,6 +128,7 @@ void ServerEndpoint::handle_closed(ConnectionId id, TimeMs now) {
 void ServerEndpoint::handle_timeout(ConnectionId id, TimeMs now) {
   Connection* connection = find(id);
   if (connection == nullptr) return;
+  now_ = now;
   wall_now_ = now + config_.session.wall_clock_offset_ms;
   connection->session.handle_timeout(now);
   route_events(*connection, now);
@@ -193,8 +202,14 @@ void ServerEndpoint::route(Connection& connection, ServerEvent& event, TimeMs no
     case Kind::Authenticated:
       out.kind = EndpointEvent::Kind::Authenticated;
       out.resumed = event.resumed;
+      out.recovered = event.recovered;
       push_event(std::move(out));
-      if (!event.resumed && state) {
+      // Every auth records where the session is now, so another node can
+      // take it over when this one is gone.
+      if (state && config_.session.cluster_sessions) {
+        broker_->register_session(state->id, state->claims.subject, event.position);
+      }
+      if ((!event.resumed || event.recovered) && state) {
         EndpointEvent started;
         started.kind = EndpointEvent::Kind::SessionStarted;
         started.connection = connection.id;
@@ -230,7 +245,21 @@ void ServerEndpoint::route(Connection& connection, ServerEvent& event, TimeMs no
       }
       return;
     case Kind::Subscribed:
-      if (state) broker_->subscribe(state->id, event.channel);
+      if (!state) return;
+      if (event.position.named()) {
+        broker_->subscribe_from(state->id, event.channel, event.position);
+      } else {
+        broker_->subscribe(state->id, event.channel);
+      }
+      return;
+    case Kind::ClaimSession:
+      try {
+        claims_.emplace(event.session_id, connection.id);
+      } catch (...) {
+        connection.session.complete_claim(SessionClaim{SessionClaim::Kind::Unavailable, 0, {}});
+        return;
+      }
+      broker_->claim_session(event.session_id, event.user_id);
       return;
     case Kind::Unsubscribed:
       if (state) broker_->unsubscribe(state->id, event.channel);
@@ -273,6 +302,35 @@ void ServerEndpoint::close_replaced_connections() {
   }
 }
 
+// The cluster answered a claim: every connection of this node waiting on
+// that session id goes on with its auth (normally one; a client that
+// reconnected twice in a row may have two, and the later one wins, 4005).
+void ServerEndpoint::handle_claimed(const std::string& session_id, const SessionClaim& claim) {
+  auto range = claims_.equal_range(session_id);
+  std::vector<ConnectionId> waiting;
+  for (auto it = range.first; it != range.second; ++it) waiting.push_back(it->second);
+  claims_.erase(range.first, range.second);
+  for (ConnectionId id : waiting) {
+    Connection* connection = find(id);
+    if (connection == nullptr || connection->session.claimed_session_id() != session_id) continue;
+    connection->session.complete_claim(claim);
+    route_events(*connection, now_);
+    close_replaced_connections();
+    mark_dirty(*connection);
+  }
+}
+
+void ServerEndpoint::forget_claim(const Connection& connection) {
+  const std::string& session_id = connection.session.claimed_session_id();
+  if (session_id.empty()) return;
+  auto range = claims_.equal_range(session_id);
+  for (auto it = range.first; it != range.second; ++it) {
+    if (it->second != connection.id) continue;
+    claims_.erase(it);
+    return;
+  }
+}
+
 // ---- delivery -----------------------------------------------------------
 
 bool ServerEndpoint::send_to_session(std::string_view session_id, std::string_view channel, std::string_view data,
@@ -280,7 +338,18 @@ bool ServerEndpoint::send_to_session(std::string_view session_id, std::string_vi
   wall_now_ = now + config_.session.wall_clock_offset_ms;
   if (!valid_outgoing(channel, data, payload)) return false;
   const SessionPtr session = table_.find(session_id);
-  return session != nullptr && enqueue(session, channel, data, reliable, payload);
+  if (session == nullptr) return false;
+  // In a cluster it goes through the session's own stream, which whatever
+  // node holds the session delivers from (Broker::send_direct).
+  if (config_.session.cluster_sessions && broker_->send_direct(session->id, channel, data, reliable, payload)) {
+    return true;
+  }
+  Delivery delivery;
+  delivery.channel = channel;
+  delivery.data = data;
+  delivery.reliable = reliable;
+  delivery.payload = payload;
+  return enqueue(session, delivery);
 }
 
 bool ServerEndpoint::publish(std::string_view channel, std::string_view data, bool reliable, TimeMs now,
@@ -317,15 +386,13 @@ void ServerEndpoint::handle_commit(const std::string& session_id, uint64_t seq, 
   }
 }
 
-void ServerEndpoint::deliver(const std::string& session_id, std::string_view channel, std::string_view data,
-                             bool reliable, PayloadKind payload) {
-  if (SessionPtr session = table_.find(session_id)) enqueue(session, channel, data, reliable, payload);
+void ServerEndpoint::deliver(const std::string& session_id, const Delivery& delivery) {
+  if (SessionPtr session = table_.find(session_id)) enqueue(session, delivery);
   // else forgotten since it subscribed (its removal from the broker is pending)
 }
 
-bool ServerEndpoint::enqueue(const SessionPtr& session, std::string_view channel, std::string_view data,
-                             bool reliable, PayloadKind payload) {
-  if (!session->enqueue(channel, data, reliable, wall_now_, payload)) {
+bool ServerEndpoint::enqueue(const SessionPtr& session, const Delivery& delivery) {
+  if (!session->enqueue(delivery, wall_now_)) {
     drop_slow_consumer(session, "buffer_full");
     return false;
   }

@@ -70,12 +70,13 @@ const char* session_end_name(SessionEnd end);
 struct EndpointEvent {
   enum class Kind : uint8_t {
     // For the application.
-    SessionStarted,  // session: a new session authenticated (a resume is Authenticated only)
+    SessionStarted,  // session: a new session authenticated, or one taken over from another
+                     // node (a resume is Authenticated only)
     SessionEnded,    // session, end: forgotten; its pending messages resolved as failed
     Publish,         // session, channel, data, payload, reliable, message_id (the client's sequence):
                      // only with publishes_to_host
     // For the log.
-    Authenticated,        // connection, session, resumed
+    Authenticated,        // connection, session, resumed, recovered
     AuthFailed,           // connection, code
     TokenRefreshed,       // connection, session
     ClientError,          // connection, code, reason; suppressed = reports left out before it
@@ -92,6 +93,7 @@ struct EndpointEvent {
   std::shared_ptr<const SessionState> session;
   SessionEnd end = SessionEnd::Expired;
   bool resumed = false;
+  bool recovered = false;  // Authenticated: the session was taken over from another node
   bool reliable = false;
   PayloadKind payload = PayloadKind::Json;
   uint64_t message_id = 0;
@@ -191,12 +193,12 @@ class ServerEndpoint {
   void route(Connection& connection, ServerEvent& event, TimeMs now);
   void bind_broker();
   void handle_commit(const std::string& session_id, uint64_t seq, CommitResult result);
+  void handle_claimed(const std::string& session_id, const SessionClaim& claim);
+  void forget_claim(const Connection& connection);
   void close_replaced_connections();
   void handle_frame(ConnectionId id, std::string_view frame, FrameKind kind, TimeMs now);
-  void deliver(const std::string& session_id, std::string_view channel, std::string_view data, bool reliable,
-               PayloadKind payload);
-  bool enqueue(const SessionPtr& session, std::string_view channel, std::string_view data, bool reliable,
-               PayloadKind payload);
+  void deliver(const std::string& session_id, const Delivery& delivery);
+  bool enqueue(const SessionPtr& session, const Delivery& delivery);
   bool valid_outgoing(std::string_view channel, std::string_view data, PayloadKind payload) const;
   void push_event(EndpointEvent&& event) { events_.push(std::move(event)); }
   // server_endpoint_limits.cpp: slow consumers and clients that stop reading.
@@ -214,6 +216,9 @@ class ServerEndpoint {
   SessionScratch scratch_;  // shared by every connection's session
   std::unique_ptr<Broker> broker_;
   std::unordered_map<ConnectionId, std::unique_ptr<Connection>> connections_;
+  // Connections whose auth waits for the cluster's claim of a session id
+  // (at most one per connection, so bounded by the connections).
+  std::unordered_multimap<std::string, ConnectionId> claims_;
   EndpointCounters counters_;
   std::vector<ConnectionId> dirty_;
   size_t dirty_read_ = 0;  // dirty_[..dirty_read_) were returned by poll_dirty
@@ -223,6 +228,7 @@ class ServerEndpoint {
   std::vector<std::pair<SessionPtr, SessionEnd>> ended_;
   std::vector<SessionPtr> expired_;  // reused by expire_sessions()
   int64_t wall_now_ = 0;             // unix ms at the latest input: message timestamps
+  TimeMs now_ = 0;                   // the latest input's time, for the broker's answers
 };
 
 }  // namespace tether::core

@@ -43,10 +43,11 @@ inline size_t held_bytes(const ReliableReceiver& receiver) {
 
 // Whether a publish of `data_bytes` on `channel` still fits in a frame of
 // `max_frame_bytes` once fan-out adds its envelope (timestamp, id,
-// requireAck, base). It is the bound a conforming client checks against the
+// requireAck, base, and for a subscriber that tracks positions offset and
+// direct). It is the bound a conforming client checks against the
 // advertised maxFrame before sending, so such a client is never refused.
 inline bool fits_fan_out(std::string_view channel, size_t data_bytes, size_t max_frame_bytes) {
-  return channel_message_bound(channel, data_bytes) <= max_frame_bytes;
+  return channel_message_bound(channel, data_bytes, true) <= max_frame_bytes;
 }
 
 // Stable `code`s of the server's refusals (permission_denied, unsubscribed, error).

@@ -142,18 +142,41 @@ void ServerSession::handle_message(Message&& msg, TimeMs now) {
 }
 
 void ServerSession::handle_auth(Message&& msg, TimeMs now) {
+  if (claim_) {
+    send_error("auth_pending", "an auth on this connection is still being answered");
+    return;
+  }
   TokenCheck check = authority_.verify(msg.token, unix_now(now));
   if (check.error != TokenError::None) {
     fail_auth(token_error_code(check.error), "token rejected");
     return;
   }
+  if (config_.cluster_sessions && !msg.session.empty()) {
+    // The cluster knows where this session stands: the answer waits for it
+    // (complete_claim), within the auth timeout still running.
+    ServerEvent event;
+    event.kind = ServerEvent::Kind::ClaimSession;
+    event.session_id = msg.session;
+    event.user_id = check.claims.subject;
+    claim_ = std::make_unique<PendingClaim>(PendingClaim{std::move(msg), std::move(check.claims)});
+    push_event(std::move(event));
+    return;
+  }
+  attach(std::move(msg), std::move(check.claims), Attach::Local);
+}
+
+void ServerSession::attach(Message&& msg, TokenClaims&& claims, Attach how, const SessionClaim& claim) {
   bool resumed = false;
-  if (!msg.session.empty()) {
-    state_ = table_.take_over(msg.session, check.claims.subject, connection_id_);
+  if (how == Attach::Recover) {
+    recover_session(msg.session, claims, claim.committed);
+    resumed = state_ != nullptr;
+  } else if (!msg.session.empty()) {
+    state_ = table_.take_over(msg.session, claims.subject, connection_id_);
     resumed = state_ != nullptr;
   }
+  const bool recovered = resumed && how == Attach::Recover;
   if (!state_) state_ = table_.create(config_.reliable, config_.receive_window, connection_id_);
-  state_->claims = std::move(check.claims);
+  state_->claims = std::move(claims);
   state_->permissions = PermissionSet(state_->claims.permissions);
   // Never more unacked messages in flight than the client said it accepts.
   state_->sender.set_peer_window(msg.window);
@@ -163,9 +186,13 @@ void ServerSession::handle_auth(Message&& msg, TimeMs now) {
     outbox_.writer().set_limits(client_max_frame_, outbox_.writer().max_batch());
   }
   client_binary_ = msg.binary;
+  state_->offsets = msg.offsets;
   // A resume replays only what the client has not delivered; a fresh session
   // renumbers anything queued for it (nothing, unless the app queued early).
-  state_->sender.activate(resumed, resumed ? msg.last_seq : 0);
+  // A recovered one numbers afresh: the client's last_seq counted another
+  // node's messages.
+  const bool keeps_numbering = resumed && !recovered;
+  state_->sender.activate(keeps_numbering, keeps_numbering ? msg.last_seq : 0);
   auth_deadline_ = kNever;
   token_expiry_ = state_->claims.expires_at_ms == 0
                       ? kNever
@@ -176,6 +203,7 @@ void ServerSession::handle_auth(Message&& msg, TimeMs now) {
   reply.permissions = state_->claims.permissions;
   reply.session = state_->id;
   reply.resumed = resumed;
+  reply.recovered = recovered;
   reply.last_seq = state_->receiver.delivered_up_to();
   reply.expires_at = state_->claims.expires_at_ms;
   reply.user_id = state_->claims.subject;
@@ -189,10 +217,12 @@ void ServerSession::handle_auth(Message&& msg, TimeMs now) {
   ServerEvent event;
   event.kind = ServerEvent::Kind::Authenticated;
   event.resumed = resumed;
+  event.recovered = recovered;
+  if (recovered) event.position = ChannelPosition{claim.direct_epoch, msg.direct_offset};
   event.user_id = state_->claims.subject;
   push_event(std::move(event));
   // The token presented now may grant less than the one the session began with.
-  if (resumed) recheck_subscriptions();
+  if (resumed && !recovered) recheck_subscriptions();
 }
 
 void ServerSession::handle_channel(Message&& msg) {
@@ -241,6 +271,10 @@ void ServerSession::handle_subscription(Message&& msg) {
   }
   ServerEvent event;
   event.kind = subscribe ? ServerEvent::Kind::Subscribed : ServerEvent::Kind::Unsubscribed;
+  if (subscribe) {
+    event.position.epoch = std::move(msg.epoch);
+    event.position.offset = msg.offset;
+  }
   event.channel = std::move(msg.channel);
   push_event(std::move(event));
 }
@@ -423,7 +457,8 @@ void ServerSession::drop_binary(const TransmitView& view) {
 }
 
 bool ServerSession::fits_client(std::string_view channel, size_t data_bytes) const {
-  return client_max_frame_ == 0 || channel_message_bound(channel, data_bytes) <= client_max_frame_;
+  // A client that tracks positions gets offset and direct too.
+  return client_max_frame_ == 0 || channel_message_bound(channel, data_bytes, state_->offsets) <= client_max_frame_;
 }
 
 void ServerSession::drop_unfit(const TransmitView& view) {
@@ -481,20 +516,26 @@ void ServerSession::queue_ack(bool commits_moved) {
   duplicates_at_ack_ = receiver.duplicates();
 }
 
-void ServerSession::notify(std::string_view code, std::string_view reason) {
+void ServerSession::notify(const Notice& notice) {
   if (!owns_state() || closing_) return;
-  Message notice;
-  notice.type = MessageType::Error;
-  notice.code.assign(code);
-  notice.reason.assign(reason);
-  queue_control(notice);
+  Message message;
+  message.type = MessageType::Error;
+  message.code.assign(notice.code);
+  message.reason.assign(notice.reason);
+  message.channel.assign(notice.channel);
+  if (state_->offsets) message.epoch.assign(notice.epoch);
+  queue_control(message);
 }
 
-void ServerSession::confirm_subscription(const std::string& channel) {
+void ServerSession::confirm_subscription(const std::string& channel, const ChannelPosition& start) {
   if (!owns_state() || closing_ || state_->subscriptions.count(channel) == 0) return;
   Message reply;
   reply.type = MessageType::Subscribed;
   reply.channel = channel;
+  if (state_->offsets) {
+    reply.epoch = start.epoch;
+    reply.offset = start.offset;
+  }
   queue_control(reply);
 }
 

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/broker.h"
 #include "core/client_session.h"
 #include "core/codec.h"
 #include "core/session_outbox.h"
@@ -56,6 +57,10 @@ struct ServerConfig {
   // Likewise (Broker::confirms_subscriptions): `subscribed` goes to the client
   // only once the broker has the subscription in force (confirm_subscription).
   bool async_subscriptions = false;
+  // Set by the ServerEndpoint when its broker keeps sessions in the cluster
+  // (Broker::recovers_sessions): an auth that names a session waits for the
+  // cluster's claim (ClaimSession, complete_claim) before it is answered.
+  bool cluster_sessions = false;
 };
 
 const char* validate(const ServerConfig& config);
@@ -69,6 +74,7 @@ struct ServerEvent {
     AuthFailed,     // code, reason (the connection is being closed)
     TokenRefreshed, // a new token was issued; permissions may have changed
     Error,          // code, reason: bad input from the client; the session carries on
+    ClaimSession,   // session_id, user_id: an auth waits for the cluster's word (cluster_sessions)
   };
   Kind kind = Kind::Error;
   bool resumed = false;
@@ -76,9 +82,14 @@ struct ServerEvent {
   PayloadKind payload = PayloadKind::Json;
   uint64_t message_id = 0;
   uint64_t previous_seq = 0;  // Publish, with async_commits: CommitTracker::begin's answer
+  bool recovered = false;     // Authenticated: taken over from another node
   std::string channel;
   std::string data;
   std::string user_id;
+  std::string session_id;     // ClaimSession
+  // Subscribed: where the client stands in the channel, if it said.
+  // Authenticated, recovered: where it stands in its direct stream.
+  ChannelPosition position;
   std::string code;
   std::string reason;
 };
@@ -118,12 +129,18 @@ class ServerSession {
   void send_error(std::string_view code, std::string_view reason);
   // Tells the client something that is not about its input (an `error`
   // message with `code`, such as history_lost); nothing is logged as its fault.
-  void notify(std::string_view code, std::string_view reason);
+  void notify(const Notice& notice);
   // The session's commits moved (async_commits): ack what is now durable.
   void commits_changed();
   // The broker has `channel`'s subscription in force (async_subscriptions):
   // confirms it to the client, unless it was dropped meanwhile.
-  void confirm_subscription(const std::string& channel);
+  // `start`: where it begins, for a client that tracks positions.
+  void confirm_subscription(const std::string& channel, const ChannelPosition& start);
+  // The cluster's answer to this connection's ClaimSession: the auth goes
+  // on (server_session_recovery.cpp). Ignored unless one is awaited.
+  void complete_claim(const SessionClaim& claim);
+  // The session id an auth presented while its claim is awaited; else empty.
+  const std::string& claimed_session_id() const;
 
   TimeMs next_timeout() const;
   // `kind` says which WebSocket opcode the frame goes out with.
@@ -144,6 +161,13 @@ class ServerSession {
   void handle_frame(std::string_view frame, FrameKind kind, TimeMs now);
   void handle_message(Message&& msg, TimeMs now);
   void handle_auth(Message&& msg, TimeMs now);
+  // How attach() finds the session an auth asked for.
+  enum class Attach : uint8_t {
+    Local,    // this node's table: resumed if there, else a new session
+    Recover,  // taken over from the cluster at `committed` (a stale local copy is reset)
+  };
+  void attach(Message&& auth, TokenClaims&& claims, Attach how, const SessionClaim& claim = SessionClaim{});
+  void recover_session(const std::string& id, const TokenClaims& claims, uint64_t committed);
   void handle_channel(Message&& msg);
   void publish(Message&& msg, bool reliable);
   void handle_subscription(Message&& msg);
@@ -194,6 +218,12 @@ class ServerSession {
   // binary frames, and it may send them. Otherwise they are dropped on the
   // way to it, and it is told (error "binary_unsupported").
   bool client_binary_ = false;
+  // An auth waiting for the cluster's claim (ServerEvent::ClaimSession).
+  struct PendingClaim {
+    Message auth;
+    TokenClaims claims;
+  };
+  std::unique_ptr<PendingClaim> claim_;
 
   // Events a session keeps room for once drained; a burst's storage goes.
   static constexpr size_t kRetainedEvents = 64;

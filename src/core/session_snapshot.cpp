@@ -77,6 +77,12 @@ void write_pending(Writer& w, const ReliableSender::PendingMessage& p) {
   w.Bool(p.reliable);
   w.Key("seq");
   w.Uint64(p.seq);
+  if (p.offset != 0) {  // a cluster stream's message: the client's positions follow it
+    w.Key("offset");
+    w.Uint64(p.offset);
+    w.Key("direct");
+    w.Bool(p.direct);
+  }
   w.EndObject();
 }
 
@@ -183,6 +189,11 @@ bool read_pending(const rapidjson::Value& v, ReliableSender::PendingMessage& p) 
   auto reliable = v.FindMember("reliable");
   if (reliable == v.MemberEnd() || !reliable->value.IsBool()) return false;
   p.reliable = reliable->value.GetBool();
+  if (v.HasMember("offset")) {  // absent in files from before cluster positions
+    auto direct = v.FindMember("direct");
+    if (!read_u64(v, "offset", p.offset) || direct == v.MemberEnd() || !direct->value.IsBool()) return false;
+    p.direct = direct->value.GetBool();
+  }
   if (auto hex = v.FindMember("dataHex"); hex != v.MemberEnd()) {
     p.payload = PayloadKind::Binary;
     return hex->value.IsString() &&

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/broker.h"
 #include "core/commit_tracker.h"
 #include "core/jwt.h"
 #include "core/permissions.h"
@@ -26,9 +27,19 @@ struct SessionState {
   // client's buffer is full: a slow consumer.
   bool enqueue(std::string_view channel, std::string_view data, bool reliable, int64_t timestamp,
                PayloadKind payload = PayloadKind::Json) {
-    const uint64_t message_id = reliable ? next_message_id++ : 0;
-    return sender.enqueue(message_id, channel, data, reliable, timestamp, payload) ==
-           ReliableSender::EnqueueResult::Ok;
+    Delivery delivery;
+    delivery.channel = channel;
+    delivery.data = data;
+    delivery.reliable = reliable;
+    delivery.payload = payload;
+    return enqueue(delivery, timestamp);
+  }
+  // The same from a broker: its offset and direct mark go only to a client
+  // that tracks positions (`offsets`).
+  bool enqueue(const Delivery& d, int64_t timestamp) {
+    const uint64_t message_id = d.reliable ? next_message_id++ : 0;
+    return sender.enqueue(message_id, d.channel, d.data, d.reliable, timestamp, d.payload, offsets ? d.offset : 0,
+                          offsets && d.direct) == ReliableSender::EnqueueResult::Ok;
   }
 
   const std::string id;
@@ -40,6 +51,9 @@ struct SessionState {
   // client's ack stops below the oldest (ServerSession::queue_ack).
   CommitTracker commits;
   std::set<std::string> subscriptions;
+  // The client offered "offsets" in its latest auth: its channel messages
+  // carry their stream offsets (docs/PROTOCOL.md 11.1).
+  bool offsets = false;
   uint64_t owner_connection = 0;  // the attached connection, 0 while parked
   TimeMs parked_until = kNever;   // when a parked session is forgotten
   uint64_t next_message_id = 1;

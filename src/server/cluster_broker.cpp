@@ -10,53 +10,6 @@
 
 namespace tether::server {
 
-namespace cluster {
-
-bool parse_pubsub_message(std::string_view message, PubsubMessage& out) {
-  // "{offset} {epoch} {kind}{reliable} {data}"
-  const size_t first = message.find(' ');
-  if (first == std::string_view::npos) return false;
-  const size_t second = message.find(' ', first + 1);
-  if (second == std::string_view::npos || second + 3 > message.size() || message[second + 3] != ' ') return false;
-  uint64_t offset = 0;
-  const char* digits = message.data();
-  const auto parsed = std::from_chars(digits, digits + first, offset);
-  if (parsed.ec != std::errc() || parsed.ptr != digits + first) return false;
-  const char kind = message[second + 1];
-  const char reliable = message[second + 2];
-  if ((kind != 'j' && kind != 'b') || (reliable != '0' && reliable != '1')) return false;
-  out.offset = offset;
-  out.epoch = message.substr(first + 1, second - first - 1);
-  out.binary = kind == 'b';
-  out.reliable = reliable == '1';
-  out.data = message.substr(second + 4);
-  return true;
-}
-
-bool parse_stream_entry(const transport::RedisReply& entry, core::FeedEntry& out) {
-  using Type = transport::RedisReply::Type;
-  if (entry.type != Type::Array || entry.elements.size() != 2) return false;
-  const transport::RedisReply& id = entry.elements[0];
-  const transport::RedisReply& fields = entry.elements[1];
-  if (id.type != Type::String || fields.type != Type::Array || fields.elements.size() != 4) return false;
-  uint64_t offset = 0;
-  const char* begin = id.text.data();
-  const auto parsed = std::from_chars(begin, begin + id.text.size(), offset);
-  if (parsed.ec != std::errc() || offset == 0 || std::string_view(parsed.ptr, begin + id.text.size() - parsed.ptr) != "-0") {
-    return false;
-  }
-  const transport::RedisReply& kind = fields.elements[1];
-  if (fields.elements[0].text != "k" || fields.elements[2].text != "d" || (kind.text != "j" && kind.text != "b")) {
-    return false;
-  }
-  out.offset = offset;
-  out.reliable = true;  // only reliable messages are kept in the stream
-  out.payload = kind.text == "b" ? core::PayloadKind::Binary : core::PayloadKind::Json;
-  out.data = fields.elements[3].text;
-  return true;
-}
-
-}  // namespace cluster
 
 const char* validate(const ClusterOptions& options) {
   transport::RedisAddress address;
@@ -109,6 +62,8 @@ ClusterBroker::ClusterBroker(transport::EventLoop& loop, ClusterOptions options)
 ClusterBroker::~ClusterBroker() = default;
 
 void ClusterBroker::bind(core::BrokerCallbacks callbacks) {
+  deliver_ = callbacks.deliver;  // catch-ups go to one session; the rest through local_
+  claimed_ = std::move(callbacks.claimed);
   commit_ = std::move(callbacks.commit);
   subscribed_ = std::move(callbacks.subscribed);
   notice_ = std::move(callbacks.notice);
@@ -121,12 +76,15 @@ void ClusterBroker::bind(core::BrokerCallbacks callbacks) {
 // top offset on, read after Redis confirmed the node's SUBSCRIBE, everything
 // reaches the node. Until then the session waits for its confirmation.
 void ClusterBroker::subscribe(const std::string& session_id, const std::string& channel) {
+  auto existing = feeds_.find(channel);
+  if (existing != feeds_.end() && existing->second.catching_up.count(session_id) != 0) return;  // joins later
   local_.subscribe(session_id, channel);
-  if (local_.subscriber_count(channel) == 1 && feeds_.count(channel) == 0) open_feed(channel);
+  if (feeds_.count(channel) == 0) open_feed(channel);
   auto feed = feeds_.find(channel);
   if (feed == feeds_.end()) return;  // out of memory
   if (feed->second.feed.started()) {
-    if (subscribed_) subscribed_(session_id, channel);
+    const core::ChannelFeed& f = feed->second.feed;
+    if (subscribed_) subscribed_(session_id, channel, core::ChannelPosition{f.epoch(), f.next_offset() - 1});
   } else {
     try {
       feed->second.awaiting.insert(session_id);
@@ -138,26 +96,66 @@ void ClusterBroker::subscribe(const std::string& session_id, const std::string& 
 void ClusterBroker::unsubscribe(const std::string& session_id, const std::string& channel) {
   local_.unsubscribe(session_id, channel);
   auto feed = feeds_.find(channel);
-  if (feed != feeds_.end()) feed->second.awaiting.erase(session_id);
-  if (local_.subscriber_count(channel) != 0) return;
-  subscriber_->unsubscribe(cluster::pubsub_channel(channel));
-  feeds_.erase(channel);
+  if (feed == feeds_.end()) return;
+  feed->second.awaiting.erase(session_id);
+  if (feed->second.catching_up.erase(session_id) != 0) forget_catch_up(session_id, channel);
+  close_feed_if_unused(channel);
 }
 
 void ClusterBroker::remove_session(const std::string& session_id) {
-  const std::vector<std::string> channels = local_.channels_of(session_id);
+  std::vector<std::string> channels = local_.channels_of(session_id);
   local_.remove_session(session_id);
+  auto catching_up = catch_up_channels_.find(session_id);
+  if (catching_up != catch_up_channels_.end()) {
+    channels.insert(channels.end(), catching_up->second.begin(), catching_up->second.end());
+    catch_up_channels_.erase(catching_up);
+  }
   for (const std::string& channel : channels) {
     auto feed = feeds_.find(channel);
-    if (feed != feeds_.end()) feed->second.awaiting.erase(session_id);
-    if (local_.subscriber_count(channel) != 0) continue;
-    subscriber_->unsubscribe(cluster::pubsub_channel(channel));
-    feeds_.erase(channel);
+    if (feed == feeds_.end()) continue;
+    feed->second.awaiting.erase(session_id);
+    feed->second.catching_up.erase(session_id);
+    close_feed_if_unused(channel);
   }
+}
+
+// A node listens to a channel while any of its sessions is subscribed there
+// or catching up on it.
+void ClusterBroker::close_feed_if_unused(const std::string& channel) {
+  auto feed = feeds_.find(channel);
+  if (feed == feeds_.end() || local_.subscriber_count(channel) != 0 || !feed->second.catching_up.empty()) return;
+  subscriber_->unsubscribe(cluster::pubsub_channel(channel));
+  feeds_.erase(feed);
 }
 
 void ClusterBroker::publish(const std::string& channel, std::string_view data, bool reliable,
                             core::PayloadKind payload, const core::PublishOrigin& origin) {
+  const char* kind = payload == core::PayloadKind::Binary ? "b" : "j";
+  if (run_publish(channel, kind, data, reliable, origin)) return;
+  if (origin.seq == 0) {
+    ++stats_.dropped_publishes;
+    return;
+  }
+  fail_later(std::string(origin.session_id), origin.seq);  // the Broker contract: never from inside publish()
+}
+
+// Through the session's own stream, so that whichever node holds the
+// session when it comes back delivers it. Not sent (Redis away): the
+// endpoint queues it on this node, where it is lost if the node dies.
+bool ClusterBroker::send_direct(const std::string& session_id, std::string_view channel, std::string_view data,
+                                bool reliable, core::PayloadKind payload) {
+  std::string packed;
+  try {
+    packed = cluster::pack_direct(channel, data);
+  } catch (...) {
+    return false;
+  }
+  return run_publish(cluster::direct_channel(session_id), payload == core::PayloadKind::Binary ? "B" : "J", packed,
+                     reliable, core::PublishOrigin{});
+}
+
+bool ClusterBroker::run_publish(const std::string& channel, const char* kind, std::string_view data, bool reliable,
+                                const core::PublishOrigin& origin) {
   const bool from_client = origin.seq != 0;
   std::vector<std::string> argv;
   try {
@@ -174,7 +172,7 @@ void ClusterBroker::publish(const std::string& channel, std::string_view data, b
             epoch_prefix_ + std::to_string(++epochs_offered_),
             std::to_string(options_.history_ttl_ms),
             cluster::pubsub_channel(channel),
-            payload == core::PayloadKind::Binary ? "b" : "j",
+            kind,
             reliable ? "1" : "0",
             std::string(data)};
   } catch (...) {
@@ -205,12 +203,7 @@ void ClusterBroker::publish(const std::string& channel, std::string_view data, b
       answer_commit(session_id, seq, core::CommitResult::Failed);
     }
   });
-  if (sent) return;
-  if (seq == 0) {
-    ++stats_.dropped_publishes;
-    return;
-  }
-  fail_later(session_id, seq);  // the Broker contract: never from inside publish()
+  return sent;
 }
 
 void ClusterBroker::answer_commit(const std::string& session_id, uint64_t seq, core::CommitResult result) {
@@ -242,6 +235,7 @@ void ClusterBroker::on_message(std::string_view redis_channel, std::string_view 
   entry.reliable = parsed.reliable;
   entry.payload = parsed.binary ? core::PayloadKind::Binary : core::PayloadKind::Json;
   entry.data.assign(parsed.data);
+  entry.channel = std::move(parsed.channel);
   feed->second.feed.handle_message(parsed.epoch, std::move(entry));
   pump_feed(channel);
 }
@@ -293,7 +287,8 @@ void ClusterBroker::on_subscribed(std::string_view redis_channel) {
 }
 
 void ClusterBroker::request_top(const std::string& channel) {
-  commands_->command({"HMGET", cluster::meta_key(channel), "epoch", "top"},
+  commands_->command({"EVAL", cluster::kTopScript, "1", cluster::meta_key(channel),
+                      epoch_prefix_ + std::to_string(++epochs_offered_), std::to_string(options_.history_ttl_ms)},
                      [this, channel](transport::RedisReply&& reply) {
                        using Type = transport::RedisReply::Type;
                        auto feed = feeds_.find(channel);
@@ -310,8 +305,10 @@ void ClusterBroker::request_top(const std::string& channel) {
                        // Started: the subscriptions waiting for it are in force.
                        std::unordered_set<std::string> awaiting;
                        awaiting.swap(feed->second.awaiting);
+                       const core::ChannelFeed& f = feed->second.feed;
+                       const core::ChannelPosition start{f.epoch(), f.next_offset() - 1};
                        for (const std::string& session_id : awaiting) {
-                         if (subscribed_) subscribed_(session_id, channel);
+                         if (subscribed_) subscribed_(session_id, channel, start);
                        }
                        // The confirmations go out now, not with the next input.
                        if (!awaiting.empty() && wake_) wake_();
@@ -329,20 +326,20 @@ void ClusterBroker::pump_feed(const std::string& channel) {
     // Never silent: each local subscriber hears which channel lost what,
     // before the messages that came after the loss.
     ++stats_.history_lost;
-    const std::string reason = "channel '" + channel +
-                               "': Redis no longer had some of its messages (history trimmed, expired or lost "
-                               "with Redis's data); some published before this point were not delivered";
+    const std::string reason = cluster::history_lost_reason(channel);
+    const core::Notice notice = cluster::history_lost_notice(channel, f.epoch(), reason);
     for (const std::string& session_id : local_.subscribers_of(channel)) {
-      if (notice_) notice_(session_id, "history_lost", reason);
+      if (notice_) notice_(session_id, notice);
     }
     delivered = true;  // the notices go out with the rest
   }
   while (f.poll_delivery(entry)) {
-    local_.publish(channel, entry.data, entry.reliable, entry.payload, core::PublishOrigin{});
+    local_.fan_out(channel, cluster::delivery_of(channel, entry));
     delivered = true;
   }
   uint64_t request = 0, from = 0, to = 0;
   if (f.poll_range_request(request, from, to)) request_range(channel, request, from, to);
+  if (f.started() && !feed->second.catching_up.empty()) advance_catch_ups(channel);
   if (delivered && wake_) wake_();
 }
 

@@ -54,6 +54,9 @@ struct ClusterStats {
   uint64_t received = 0;          // pub/sub messages received for local subscribers
   uint64_t fetched = 0;           // messages pub/sub missed, fetched from the streams
   uint64_t history_lost = 0;      // times a channel's history was gone when a node needed it
+  uint64_t claims = 0;            // sessions presented to this node and claimed in Redis
+  uint64_t recovered = 0;         // of those, held by another node before (taken over)
+  uint64_t caught_up = 0;         // messages fetched for sessions that named a position
   uint64_t malformed = 0;         // pub/sub messages (or stream entries) that were not ours
   double redis_rtt_us = 0;        // smoothed command round trip
   bool connected = false;         // both Redis connections are up
@@ -70,6 +73,14 @@ class ClusterBroker final : public core::Broker {
   void bind(core::BrokerCallbacks callbacks) override;
   bool commits_async() const override { return true; }
   bool confirms_subscriptions() const override { return true; }
+  bool recovers_sessions() const override { return true; }
+  void register_session(const std::string& session_id, std::string_view user,
+                        const core::ChannelPosition& direct_from) override;
+  bool send_direct(const std::string& session_id, std::string_view channel, std::string_view data, bool reliable,
+                   core::PayloadKind payload) override;
+  void claim_session(const std::string& session_id, std::string_view user) override;
+  void subscribe_from(const std::string& session_id, const std::string& channel,
+                      const core::ChannelPosition& from) override;
   bool ready() const override { return commands_->connected() && subscriber_->connected(); }
   void set_wake(std::function<void()> wake) override { wake_ = std::move(wake); }
   void subscribe(const std::string& session_id, const std::string& channel) override;
@@ -94,6 +105,16 @@ class ClusterBroker final : public core::Broker {
   void log_connection(const char* event, const char* role, std::string_view why);
   void answer_commit(const std::string& session_id, uint64_t seq, core::CommitResult result);
   void fail_later(std::string session_id, uint64_t seq);
+  // Runs the publish script on `channel`'s stream; false if not sent.
+  bool run_publish(const std::string& channel, const char* kind, std::string_view data, bool reliable,
+                   const core::PublishOrigin& origin);
+  // cluster_broker_sessions.cpp: sessions continuing from a position.
+  void advance_catch_up(const std::string& channel, const std::string& session_id);
+  void advance_catch_ups(const std::string& channel);
+  void join_feed(const std::string& channel, const std::string& session_id, const core::ChannelPosition& start);
+  void close_feed_if_unused(const std::string& channel);
+  void forget_catch_up(const std::string& session_id, const std::string& channel);
+  void tell_history_lost(const std::string& session_id, const std::string& channel, const std::string& epoch);
 
   transport::EventLoop& loop_;
   ClusterOptions options_;
@@ -103,8 +124,22 @@ class ClusterBroker final : public core::Broker {
   struct Feed {
     core::ChannelFeed feed;
     std::unordered_set<std::string> awaiting;
+    // Sessions that named a position: fed from the stream until they reach
+    // the feed, then joined to it (cluster_broker_sessions.cpp).
+    struct CatchUp {
+      core::ChannelPosition at;     // the session has everything up to here
+      core::ChannelPosition start;  // where its client stood: confirmed as the start
+      uint64_t request = 0;      // its range request in flight; 0 for none
+    };
+    std::unordered_map<std::string, CatchUp> catching_up;
   };
   std::unordered_map<std::string, Feed> feeds_;
+  core::DeliverFn deliver_;
+  core::ClaimFn claimed_;
+  uint64_t catch_up_requests_ = 0;
+  // The channels each session is catching up on (Feed::catching_up), so a
+  // session's end finds them without a walk over every feed.
+  std::unordered_map<std::string, std::unordered_set<std::string>> catch_up_channels_;
   core::CommitFn commit_;
   core::SubscribedFn subscribed_;
   core::NoticeFn notice_;

@@ -90,6 +90,12 @@ std::string prometheus_metrics(const Server& server, const ClusterBroker* cluste
         u * stats.received);
   m.add("tether_cluster_fetched_total", "counter", "Messages pub/sub missed, fetched from the streams.",
         u * stats.fetched);
+  m.add("tether_cluster_session_claims_total", "counter", "Resumes this node asked the cluster about.",
+        u * stats.claims);
+  m.add("tether_cluster_sessions_recovered_total", "counter", "Sessions taken over from another node.",
+        u * stats.recovered);
+  m.add("tether_cluster_caught_up_total", "counter",
+        "Messages fetched from the streams for sessions continuing from a position.", u * stats.caught_up);
   return m.take();
 }
 

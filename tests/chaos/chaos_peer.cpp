@@ -41,7 +41,14 @@ ChaosPeer::ChaosPeer(const PeerOptions& options)
       subscribed_steps_(options.peers * options.channels) {
   tether_config config;
   tether_config_init(&config);
-  config.url = options_.url.c_str();
+  std::vector<const char*> urls;
+  for (const std::string& url : options_.urls) urls.push_back(url.c_str());
+  if (urls.empty()) {
+    config.url = options_.url.c_str();
+  } else {
+    config.urls = urls.data();
+    config.url_count = static_cast<uint32_t>(urls.size());
+  }
   config.token = options_.token.c_str();
   config.pool_size = options_.pool_size;
   config.balance_strategy = TETHER_BALANCE_STICKY_CHANNEL;

@@ -24,6 +24,7 @@ struct PeerOptions {
   size_t peers = 2;   // how many peers publish
   size_t channels = 1;  // channels each peer publishes on
   std::string url;
+  std::vector<std::string> urls;  // if not empty, used instead of `url` (a cluster's nodes)
   std::string token;
   uint32_t pool_size = 2;
   uint64_t seed = 1;

@@ -117,3 +117,39 @@ TEST_CASE("every control byte in a subject, a permission and the app state survi
   CHECK(restored.sessions[0]->claims.permissions == state->claims.permissions);
   CHECK(restored.app_state == app);
 }
+
+TEST_CASE("a queued message's stream offset and direct mark survive a snapshot", "[core][snapshot]") {
+  SimPair p;
+  p.connect();
+  REQUIRE(p.run_until([&] { return p.client.state() == ClientState::Ready; }, 1000));
+  auto state = p.table.find(p.client.session_id());
+  REQUIRE(state != nullptr);
+  state->offsets = true;  // as for a client that offered offsets
+  Delivery from_channel;
+  from_channel.channel = "room";
+  from_channel.data = "1";
+  from_channel.reliable = true;
+  from_channel.offset = 41;
+  Delivery direct = from_channel;
+  direct.offset = 7;
+  direct.direct = true;
+  p.cut();  // nothing leaves: both stay pending
+  REQUIRE(state->enqueue(from_channel, 1));
+  REQUIRE(state->enqueue(direct, 1));
+  const std::string snapshot = snapshot_sessions(p.table);
+  CHECK(snapshot.find("\"offset\":41") != std::string::npos);
+
+  SessionTable fresh(99);
+  const RestoreResult restored =
+      restore_sessions(snapshot, fresh, p.server_config.reliable, p.server_config.receive_window, p.now, 60000);
+  REQUIRE(restored.ok);
+  REQUIRE(restored.sessions.size() == 1);
+  const ReliableSender::Snapshot saved = restored.sessions[0]->sender.snapshot();
+  std::vector<ReliableSender::PendingMessage> pending = saved.in_flight;
+  pending.insert(pending.end(), saved.queued.begin(), saved.queued.end());
+  REQUIRE(pending.size() == 2);
+  CHECK(pending[0].offset == 41);
+  CHECK_FALSE(pending[0].direct);
+  CHECK(pending[1].offset == 7);
+  CHECK(pending[1].direct);
+}
