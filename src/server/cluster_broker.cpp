@@ -56,10 +56,11 @@ ClusterBroker::ClusterBroker(transport::EventLoop& loop, ClusterOptions options)
   };
   subscriber_ = std::make_unique<transport::RedisClient>(loop_, address, std::move(subscriber_handlers), options_.redis);
   commands_->start();
+  schedule_refresh();
   subscriber_->start();
 }
 
-ClusterBroker::~ClusterBroker() = default;
+ClusterBroker::~ClusterBroker() { loop_.cancel_timer(refresh_timer_); }
 
 void ClusterBroker::bind(core::BrokerCallbacks callbacks) {
   deliver_ = callbacks.deliver;  // catch-ups go to one session; the rest through local_
@@ -103,6 +104,7 @@ void ClusterBroker::unsubscribe(const std::string& session_id, const std::string
 }
 
 void ClusterBroker::remove_session(const std::string& session_id) {
+  registered_.erase(session_id);
   std::vector<std::string> channels = local_.channels_of(session_id);
   local_.remove_session(session_id);
   auto catching_up = catch_up_channels_.find(session_id);

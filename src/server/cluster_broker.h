@@ -113,6 +113,9 @@ class ClusterBroker final : public core::Broker {
   void advance_catch_ups(const std::string& channel);
   void join_feed(const std::string& channel, const std::string& session_id, const core::ChannelPosition& start);
   void close_feed_if_unused(const std::string& channel);
+  // Keys of live sessions and listened channels are kept from expiring.
+  void schedule_refresh();
+  void refresh_keys();
   void forget_catch_up(const std::string& session_id, const std::string& channel);
   void tell_history_lost(const std::string& session_id, const std::string& channel, const std::string& epoch);
 
@@ -140,6 +143,10 @@ class ClusterBroker final : public core::Broker {
   // The channels each session is catching up on (Feed::catching_up), so a
   // session's end finds them without a walk over every feed.
   std::unordered_map<std::string, std::unordered_set<std::string>> catch_up_channels_;
+  // Sessions this node recorded (register_session) and still holds: their
+  // keys are refreshed while they live here, however quiet they are.
+  std::unordered_set<std::string> registered_;
+  transport::TimerId refresh_timer_ = transport::kNoTimer;
   core::CommitFn commit_;
   core::SubscribedFn subscribed_;
   core::NoticeFn notice_;

@@ -2,6 +2,7 @@
 // (docs/PROTOCOL.md 11.1): where each session is held, claiming it for the
 // node a client comes back to, and catching a session up on a channel from
 // the position its client names, before it joins the channel's live feed.
+#include <algorithm>
 #include <charconv>
 #include <utility>
 #include <vector>
@@ -28,6 +29,10 @@ uint64_t parse_offset(std::string_view text) {
 void ClusterBroker::register_session(const std::string& session_id, std::string_view user,
                                      const core::ChannelPosition& direct_from) {
   const std::string direct = cluster::direct_channel(session_id);
+  try {
+    registered_.insert(session_id);
+  } catch (...) {
+  }
   commands_->command({"EVAL", cluster::kRegisterScript, "2", cluster::session_key(session_id),
                       cluster::meta_key(direct), std::string(user), options_.node_id,
                       std::to_string(options_.history_ttl_ms), epoch_prefix_ + std::to_string(++epochs_offered_)},
@@ -93,6 +98,35 @@ void ClusterBroker::subscribe_from(const std::string& session_id, const std::str
     return;
   }
   if (feed->second.feed.started()) advance_catch_up(channel, session_id);
+}
+
+// A session's record and its direct stream, and a channel's history, expire
+// history_ttl_ms after they were last written. A game session can stay
+// connected and quiet for hours, and a channel can stay quiet while clients
+// listen: both would expire under them, and a node's death would then find
+// nothing to recover (or report a loss that was none). So, three times per
+// TTL, the node extends the keys of the sessions it holds and of the
+// channels it listens to. Fire and forget: a refresh lost while Redis is
+// away is made up by the next one.
+void ClusterBroker::schedule_refresh() {
+  const int64_t period = std::max<int64_t>(1000, options_.history_ttl_ms / 3);
+  refresh_timer_ = loop_.set_timer(period, [this, alive = std::weak_ptr<char>(lifetime_)] {
+    if (alive.expired()) return;
+    refresh_keys();
+    schedule_refresh();
+  });
+}
+
+void ClusterBroker::refresh_keys() {
+  if (!commands_->connected()) return;
+  const std::string ttl = std::to_string(options_.history_ttl_ms);
+  for (const std::string& session_id : registered_) {
+    commands_->command({"PEXPIRE", cluster::session_key(session_id), ttl}, nullptr);
+  }
+  for (const auto& feed : feeds_) {  // direct streams included: a session listens to its own
+    commands_->command({"PEXPIRE", cluster::meta_key(feed.first), ttl}, nullptr);
+    commands_->command({"PEXPIRE", cluster::stream_key(feed.first), ttl}, nullptr);
+  }
 }
 
 void ClusterBroker::advance_catch_ups(const std::string& channel) {
