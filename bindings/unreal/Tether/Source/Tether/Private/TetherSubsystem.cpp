@@ -39,6 +39,11 @@ namespace
 bool UTetherSubsystem::Connect(const FString& Url, const FString& Token, const FTetherSettings& Settings)
 {
 	DestroyClient();
+	if (!RequireLibrary())
+	{
+		UE_LOG(LogTether, Error, TEXT("Connect: %s"), *LastError);
+		return false;
+	}
 	const FTCHARToUTF8 UrlText(*Url);
 	const FTCHARToUTF8 TokenText(*Token);
 	const FTCHARToUTF8 CaText(*Settings.TlsCaPem);
@@ -49,7 +54,9 @@ bool UTetherSubsystem::Connect(const FString& Url, const FString& Token, const F
 	Config.token = Token.IsEmpty() ? nullptr : TokenText.Get();
 	Config.tls_ca_pem = Settings.TlsCaPem.IsEmpty() ? nullptr : CaText.Get();
 	Config.tls_verify_peer = Settings.bVerifyTls ? 1u : 0u;
-	Config.backoff_max_attempts = static_cast<uint32_t>(FMath::Max(Settings.BackoffMaxAttempts, 0));
+	// tether.h: backoff_max_attempts 0 = never give up; tether_config_init's default is 10.
+	if (Settings.bNeverGiveUp) Config.backoff_max_attempts = 0;
+	else if (Settings.BackoffMaxAttempts > 0) Config.backoff_max_attempts = static_cast<uint32_t>(Settings.BackoffMaxAttempts);
 	if (Settings.PoolSize > 0) Config.pool_size = static_cast<uint32_t>(Settings.PoolSize);
 	if (Settings.HeartbeatIntervalMs > 0) Config.heartbeat_interval_ms = Settings.HeartbeatIntervalMs;
 	if (Settings.HeartbeatTimeoutMs > 0) Config.heartbeat_timeout_ms = Settings.HeartbeatTimeoutMs;
@@ -69,11 +76,12 @@ bool UTetherSubsystem::Connect(const FString& Url, const FString& Token, const F
 
 void UTetherSubsystem::Disconnect()
 {
-	if (Client != nullptr) Check(tether_client_close(Client));
+	if (Client != nullptr && FTetherModule::IsAvailable()) Check(tether_client_close(Client));
 }
 
 bool UTetherSubsystem::Send(const FString& Channel, const FString& Json)
 {
+	if (!RequireLibrary()) return false;
 	const FTCHARToUTF8 ChannelText(*Channel);
 	const FTCHARToUTF8 JsonText(*Json);
 	return Check(tether_client_send(Client, ChannelText.Get(), JsonText.Get(), static_cast<size_t>(JsonText.Length()), 0,
@@ -82,6 +90,8 @@ bool UTetherSubsystem::Send(const FString& Channel, const FString& Json)
 
 bool UTetherSubsystem::SendReliable(const FString& Channel, const FString& Json, int64& MessageId)
 {
+	MessageId = 0;
+	if (!RequireLibrary()) return false;
 	const FTCHARToUTF8 ChannelText(*Channel);
 	const FTCHARToUTF8 JsonText(*Json);
 	uint64_t Id = 0;
@@ -93,6 +103,8 @@ bool UTetherSubsystem::SendReliable(const FString& Channel, const FString& Json,
 
 bool UTetherSubsystem::SendBytes(const FString& Channel, const TArray<uint8>& Data, bool bReliable, int64& MessageId)
 {
+	MessageId = 0;
+	if (!RequireLibrary()) return false;
 	const FTCHARToUTF8 ChannelText(*Channel);
 	uint64_t Id = 0;
 	const bool bOk = Check(tether_client_send_bytes(Client, ChannelText.Get(), Data.GetData(),  // NULL when empty: allowed
@@ -103,16 +115,19 @@ bool UTetherSubsystem::SendBytes(const FString& Channel, const TArray<uint8>& Da
 
 bool UTetherSubsystem::Subscribe(const FString& Channel)
 {
+	if (!RequireLibrary()) return false;
 	return Check(tether_client_subscribe(Client, TCHAR_TO_UTF8(*Channel)));
 }
 
 bool UTetherSubsystem::Unsubscribe(const FString& Channel)
 {
+	if (!RequireLibrary()) return false;
 	return Check(tether_client_unsubscribe(Client, TCHAR_TO_UTF8(*Channel)));
 }
 
 bool UTetherSubsystem::SetToken(const FString& Token)
 {
+	if (!RequireLibrary()) return false;
 	return Check(tether_client_set_token(Client, TCHAR_TO_UTF8(*Token)));
 }
 
@@ -121,7 +136,7 @@ FTetherStats UTetherSubsystem::GetStats() const
 	FTetherStats Stats;
 	tether_stats Native = {};
 	Native.struct_size = sizeof(Native);
-	if (Client != nullptr && tether_client_pool_stats(Client, &Native) == TETHER_OK)
+	if (Client != nullptr && FTetherModule::IsAvailable() && tether_client_pool_stats(Client, &Native) == TETHER_OK)
 	{
 		Stats.MessagesSent = static_cast<int64>(Native.messages_sent);
 		Stats.MessagesReceived = static_cast<int64>(Native.messages_received);
@@ -157,8 +172,23 @@ void UTetherSubsystem::HandleAppResumed()
 	bResumePending = true;
 }
 
+bool UTetherSubsystem::IsLibraryAvailable() const
+{
+	return FTetherModule::IsAvailable();
+}
+
+bool UTetherSubsystem::IsTickable() const
+{
+	return Client != nullptr && FTetherModule::IsAvailable();
+}
+
 void UTetherSubsystem::Tick(float DeltaTime)
 {
+	if (Client == nullptr || !FTetherModule::IsAvailable())
+	{
+		bResumePending = false;  // nothing to resume, and nothing may be called
+		return;
+	}
 	if (bResumePending.exchange(false))
 	{
 		// The OS froze the process: skip any backoff wait now (a no-op while
@@ -190,6 +220,13 @@ ETickableTickType UTetherSubsystem::GetTickableTickType() const
 	return HasAnyFlags(RF_ClassDefaultObject) ? ETickableTickType::Never : ETickableTickType::Conditional;
 }
 
+bool UTetherSubsystem::RequireLibrary()
+{
+	if (FTetherModule::IsAvailable()) return true;
+	LastError = FTetherModule::GetUnavailableReason();
+	return false;
+}
+
 bool UTetherSubsystem::Check(int32 Result)
 {
 	if (Result == TETHER_OK) return true;
@@ -200,7 +237,20 @@ bool UTetherSubsystem::Check(int32 Result)
 
 void UTetherSubsystem::DestroyClient()
 {
-	tether_client_destroy(Client);  // quick from any state; NULL is a no-op
+	if (Client != nullptr)
+	{
+		if (FTetherModule::IsAvailable())
+		{
+			tether_client_destroy(Client);  // quick from any state
+		}
+		else
+		{
+			// Only if the module shut down before this subsystem: the library
+			// may already be gone, so the handle is abandoned rather than
+			// called into.
+			UE_LOG(LogTether, Warning, TEXT("libtether is no longer available; the client is abandoned, not destroyed"));
+		}
+	}
 	Client = nullptr;
 	State = ETetherState::Idle;
 	bResumePending = false;

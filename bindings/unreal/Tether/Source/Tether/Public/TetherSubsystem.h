@@ -33,7 +33,8 @@ class TETHER_API UTetherSubsystem : public UGameInstanceSubsystem, public FTicka
 public:
 	// Creates the client and starts connecting (replacing any earlier one).
 	// Channels subscribed before this call are not kept: subscribe after it.
-	// Returns false with GetLastError() for an invalid url or settings.
+	// Returns false with GetLastError() for an invalid url or settings, or
+	// when libtether is not available (IsLibraryAvailable()).
 	UFUNCTION(BlueprintCallable, Category = "Tether")
 	bool Connect(const FString& Url, const FString& Token, const FTetherSettings& Settings);
 
@@ -70,6 +71,12 @@ public:
 	UFUNCTION(BlueprintPure, Category = "Tether")
 	ETetherState GetState() const { return State; }
 
+	// False when the native library could not be loaded (Windows, Mac: e.g. a
+	// missing tether.dll; see the log and GetLastError() after Connect) or
+	// does not match the plugin. Every call then fails or does nothing.
+	UFUNCTION(BlueprintPure, Category = "Tether")
+	bool IsLibraryAvailable() const;
+
 	// Why the last call returned false.
 	UFUNCTION(BlueprintPure, Category = "Tether")
 	FString GetLastError() const { return LastError; }
@@ -97,11 +104,14 @@ public:
 	virtual void Tick(float DeltaTime) override;
 	virtual TStatId GetStatId() const override;
 	virtual ETickableTickType GetTickableTickType() const override;
-	virtual bool IsTickable() const override { return Client != nullptr; }
+	virtual bool IsTickable() const override;
 	virtual bool IsTickableWhenPaused() const override { return true; }
 	virtual bool IsTickableInEditor() const override { return false; }
 
 private:
+	// False, with LastError set, when libtether must not be called
+	// (FTetherModule::IsAvailable()); no tether_* call may precede it.
+	bool RequireLibrary();
 	bool Check(int32 Result);
 	void DestroyClient();
 	void Dispatch(const tether_event& Event);

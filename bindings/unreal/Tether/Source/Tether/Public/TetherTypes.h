@@ -42,8 +42,14 @@ struct FTetherSettings
 	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "Tether") int32 HeartbeatTimeoutMs = 0;
 	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "Tether") int32 BackoffInitialMs = 0;
 	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "Tether") int32 BackoffMaxMs = 0;
-	// 0 = never give up reconnecting.
-	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "Tether") int32 BackoffMaxAttempts = 0;
+	// Consecutive failed reconnect attempts before the client stops trying
+	// (state GaveUp). 0 (or less) = the library default, 10 (tether.h's
+	// backoff_max_attempts). To keep trying forever, set Never Give Up.
+	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "Tether", meta = (ClampMin = "0", EditCondition = "!bNeverGiveUp"))
+	int32 BackoffMaxAttempts = 0;
+	// Keep reconnecting forever (tether.h: backoff_max_attempts = 0); Backoff
+	// Max Attempts is then ignored. Off by default, like the library.
+	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "Tether") bool bNeverGiveUp = false;
 	// Bytes held by events waiting for the next tick (channel, payload, text),
 	// >= 65536; at the limit inbound messages wait (reliable) or drop. 0 = default (16 MiB).
 	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "Tether") int64 MaxPendingEventBytes = 0;
