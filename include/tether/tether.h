@@ -256,6 +256,9 @@ typedef enum tether_jitter {
 #define TETHER_EVENT_FLAG_BINARY 4u   /* MESSAGE: `data` is data_len bytes of a binary payload
                                          (tether_client_send_bytes), not JSON text; it may
                                          hold NUL bytes (a NUL still follows the last one) */
+#define TETHER_EVENT_FLAG_RECOVERED 8u /* AUTH_OK, with RESUMED: another server of a cluster
+                                          took the session over (its server died or drained;
+                                          docs/PROTOCOL.md 11.1); nothing was lost or repeated */
 
 /* ---- Configuration ---------------------------------------------------------
  * Always start from tether_config_init(), which sets struct_size and every
@@ -267,7 +270,19 @@ typedef struct tether_config {
   uint32_t url_count;   /* entries in `urls`; default 0 */
 
   /* Servers, ws:// or wss:// (at least one): `url` if not NULL, followed by
-   * urls[0..url_count). Pool connection i uses entry i % count. Default NULL. */
+   * urls[0..url_count); the TLS settings apply to each. Pool connection i
+   * starts on entry i % count, so a pool spreads over the servers. Each time a
+   * connection reconnects by itself (an attempt failed, or an established
+   * connection was lost: it goes RECONNECTING or GAVE_UP), its next attempt
+   * goes to the next entry, wrapping around: a lost connection does not retry
+   * its server first, as a dead server is the likely cause. There it presents
+   * its session (READY with RESUMED if that server has it, as every server of
+   * a tether-server cluster does: docs/PROTOCOL.md 11.1; else a new session
+   * that gets the unacked reliable sends again). The backoff wait still comes
+   * first, and counts a connection's failures across entries.
+   * tether_client_close() and a refused token (UNAUTHORIZED) keep the entry.
+   * tether_stats.url_index says which entry. With one server (or a load
+   * balancer's address) nothing moves. Default NULL. */
   const char* url;
   const char* const* urls;
 
@@ -603,7 +618,10 @@ typedef struct tether_stats {
   double rtt_ms;              /*  88: smoothed round trip; 0 until measured (pool: mean).
                                       Counted in whole ms: a round trip under
                                       1 ms counts as 0.5 */
-  uint64_t reserved[8];       /*  96: zero; room to grow */
+  uint64_t url_index;         /*  96: server entry (`url` first, then urls[]) this
+                                      connection is on, or tries next (pool: that
+                                      of the connection whose state is reported) */
+  uint64_t reserved[7];       /* 104: zero; room to grow */
 } tether_stats;               /* 160 bytes */
 
 /* Number of pool connections (config.pool_size).

@@ -43,6 +43,7 @@ int32_t write_stats(ClientHandle& c, const tether::client::ConnectionStats& in, 
   stats.routed = in.routed;
   stats.sim_dropped = in.sim_dropped;
   stats.rtt_ms = in.rtt_ms;
+  stats.url_index = in.url_index;
   std::memcpy(out, &stats, size - size % 8);
   return TETHER_OK;
 }

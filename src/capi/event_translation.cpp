@@ -72,7 +72,8 @@ void translate(const EngineEvent& in, tether_event& out) {
   out.close_initiator = to_c(s.initiator);
   out.outcome = to_c(s.outcome);
   out.flags = (s.reliable ? TETHER_EVENT_FLAG_RELIABLE : 0u) | (s.resumed ? TETHER_EVENT_FLAG_RESUMED : 0u) |
-              (s.payload == tether::core::PayloadKind::Binary ? TETHER_EVENT_FLAG_BINARY : 0u);
+              (s.payload == tether::core::PayloadKind::Binary ? TETHER_EVENT_FLAG_BINARY : 0u) |
+              (s.recovered ? TETHER_EVENT_FLAG_RECOVERED : 0u);
   if (in.kind == EngineEvent::Kind::Log) out.log_level = static_cast<uint32_t>(to_c(in.log_level));
   out.channel = s.channel.c_str();
   out.channel_len = length_of(s.channel);

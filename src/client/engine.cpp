@@ -48,7 +48,7 @@ class Engine::Impl {
     // checked for UTF-8 already: the codec need not again.
     config_.session.limits.text_is_utf8 = true;
     for (uint32_t i = 0; i < config_.pool_size; ++i) {
-      slots_.push_back(std::make_unique<PoolSlot>(i, config_.urls[i % config_.urls.size()], config_.session,
+      slots_.push_back(std::make_unique<PoolSlot>(i, config_.urls.size(), config_.session,
                                                   seed + 0x9E3779B97F4A7C15ull * (i + 1)));
     }
     if (pumped()) {
@@ -220,21 +220,7 @@ class Engine::Impl {
 
   ConnectionStats pool_stats() const {
     std::lock_guard<std::mutex> lock(mutex_);
-    ConnectionStats total;
-    double rtt_sum = 0;
-    int rtt_count = 0;
-    for (const auto& slot : slots_) {
-      const ConnectionStats one = stats_of(*slot);
-      total.add(one);
-      if (one.rtt_ms > 0) {
-        rtt_sum += one.rtt_ms;
-        ++rtt_count;
-      }
-      // The pool is Ready when any connection is; otherwise it reports the first one's state.
-      if (slot->index == 0 || one.state == core::ClientState::Ready) total.state = one.state;
-    }
-    total.rtt_ms = rtt_count > 0 ? rtt_sum / rtt_count : 0;
-    return total;
+    return pool_stats_of(slots_);
   }
 
   void set_simulation(const NetworkSimulation& simulation) {
@@ -304,7 +290,7 @@ class Engine::Impl {
 
   void open_transport(PoolSlot& slot) {
     transport::ClientConnectOptions options;
-    options.url = slot.url;
+    options.url = config_.urls[slot.url_index];
     options.subprotocols = {core::kSubprotocol};
     options.connect_timeout_ms = config_.session.connect_timeout_ms;
     options.max_message_size = config_.session.limits.max_frame_bytes;
@@ -324,7 +310,7 @@ class Engine::Impl {
     handlers.on_closed = [this, index](ConnectionId id, const transport::CloseInfo& info) {
       on_closed(index, id, info);
     };
-    log(slot, LogLevel::Debug, "connecting to " + slot.url);
+    log(slot, LogLevel::Debug, "connecting to " + options.url);
     slot.connection = ws_->connect(options, std::move(handlers));
   }
 
@@ -335,6 +321,7 @@ class Engine::Impl {
     slot.connection = kNoConnection;
     slot.sim_outbound.clear();
     slot.sim_inbound.clear();
+    slot.after_connection_end();  // before a Connect this drive may still hold
   }
 
   void transmit(PoolSlot& slot, std::string& frame, core::FrameKind kind) {
@@ -375,7 +362,7 @@ class Engine::Impl {
     std::lock_guard<std::mutex> lock(mutex_);
     PoolSlot& slot = *slots_[index];
     if (id != slot.connection) return;
-    log(slot, LogLevel::Debug, "connected to " + slot.url);
+    log(slot, LogLevel::Debug, "connected to " + config_.urls[slot.url_index]);
     slot.session.handle_open(loop_.now_ms());
     drive(slot);
   }
@@ -426,6 +413,7 @@ class Engine::Impl {
         "connection closed: code " + std::to_string(info.code) + " (" + transport::to_string(info.initiator) +
             (reason.empty() ? "" : ", " + reason) + ")");
     slot.session.handle_closed(info.code, reason, loop_.now_ms(), core_initiator(info.initiator));
+    slot.after_connection_end();
     drive(slot);
   }
 

@@ -32,7 +32,10 @@ enum class IoMode : uint8_t {
 };
 
 struct EngineConfig {
-  std::vector<std::string> urls;  // ws:// or wss://; connection i uses urls[i % urls.size()]
+  // ws:// or wss://. Connection i starts on urls[i % urls.size()]; each time
+  // it reconnects by itself (a failed attempt or a lost connection), it moves
+  // on to the next entry, wrapping around (PoolSlot::after_connection_end).
+  std::vector<std::string> urls;
   uint32_t pool_size = 1;
   BalanceStrategy strategy = BalanceStrategy::StickyChannel;
   core::ClientConfig session;     // token, backoff, heartbeat, reliable, limits ...
@@ -101,6 +104,9 @@ struct PendingEventStats {
 
 struct ConnectionStats {
   core::ClientState state = core::ClientState::Idle;
+  // EngineConfig::urls entry in use, or of the next attempt (pool: that of
+  // the connection whose state is reported).
+  uint32_t url_index = 0;
   uint64_t messages_sent = 0;
   uint64_t messages_received = 0;
   uint64_t bytes_sent = 0;

@@ -27,11 +27,23 @@ struct PoolSlot {
     core::FrameKind kind = core::FrameKind::Text;
   };
 
-  PoolSlot(uint32_t slot_index, std::string slot_url, core::ClientConfig config, uint64_t seed)
-      : index(slot_index), url(std::move(slot_url)), session(std::move(config), seed) {}
+  // Starts on urls[slot_index % url_count], so a pool spreads over the servers.
+  PoolSlot(uint32_t slot_index, size_t url_count, core::ClientConfig config, uint64_t seed)
+      : index(slot_index),
+        url_index(static_cast<uint32_t>(slot_index % url_count)),
+        url_count(static_cast<uint32_t>(url_count)),
+        session(std::move(config), seed) {}
+
+  // The connection or attempt in progress ended (closed, failed, timed out).
+  // If the session will try again by itself, that attempt goes to the next
+  // url: with several urls, the likely cause is a dead node, and the session
+  // id resumes on any node that shares sessions. The host's close() and a
+  // refused token (Unauthorized) keep the url.
+  void after_connection_end();
 
   const uint32_t index;
-  const std::string url;
+  uint32_t url_index;  // EngineConfig::urls entry of the attempt in progress, or of the next one
+  const uint32_t url_count;
   core::ClientSession session;
   transport::ConnectionId connection = transport::kNoConnection;  // the one the session is using
   transport::ConnectionId refused_connection = transport::kNoConnection;  // refused a frame: being aborted
@@ -48,8 +60,9 @@ struct PoolSlot {
 
 using PoolSlots = std::vector<std::unique_ptr<PoolSlot>>;
 
-// What connection_stats() reports for one slot.
+// What connection_stats() reports for one slot, and pool_stats() for all.
 ConnectionStats stats_of(const PoolSlot& slot);
+ConnectionStats pool_stats_of(const PoolSlots& slots);
 
 // Chooses the slot for a send: the balancer's pick, except that a sticky
 // channel stays on the slot holding its unresolved reliable messages

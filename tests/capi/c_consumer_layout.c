@@ -67,7 +67,7 @@ static void check_stats(void) {
   STATS(struct_size, 0); STATS(state, 4); STATS(messages_sent, 8); STATS(messages_received, 16);
   STATS(bytes_sent, 24); STATS(bytes_received, 32); STATS(errors, 40); STATS(reconnects, 48);
   STATS(pending_acks, 56); STATS(queued, 64); STATS(routed, 72); STATS(sim_dropped, 80);
-  STATS(rtt_ms, 88); STATS(reserved, 96);
+  STATS(rtt_ms, 88); STATS(url_index, 96); STATS(reserved, 104);
   total("tether_stats", sizeof(tether_stats));
 }
 

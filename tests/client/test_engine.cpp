@@ -239,7 +239,12 @@ TEST_CASE("engine: pool strategies spread as documented and skip a dead connecti
     for (uint32_t i = 0; i < 4; ++i) CHECK(client.engine->connection_stats(i).routed == 100);
   }
   SECTION("health-aware: a connection that is down gets nothing") {
+    // Connection 1 starts on the dead url and fails; its retry would go to
+    // the next url (a live one), but only after a backoff longer than the test.
     config.urls = {server.url(), dead_url, server.url(), server.url()};
+    config.session.backoff.initial_delay_ms = 60000;
+    config.session.backoff.max_delay_ms = 60000;
+    config.session.backoff.jitter = tether::core::JitterMode::None;
     for (BalanceStrategy strategy :
          {BalanceStrategy::RoundRobin, BalanceStrategy::Random, BalanceStrategy::LeastMessages,
           BalanceStrategy::StickyChannel}) {
@@ -248,13 +253,16 @@ TEST_CASE("engine: pool strategies spread as documented and skip a dead connecti
       client.engine->connect();
       REQUIRE(client.wait([&] {
         return client.engine->connection_stats(0).state == ClientState::Ready &&
+               client.engine->connection_stats(1).state == ClientState::Backoff &&
                client.engine->connection_stats(2).state == ClientState::Ready &&
                client.engine->connection_stats(3).state == ClientState::Ready;
       }));
+      CHECK(client.engine->connection_stats(1).url_index == 2);  // where its retry will go
       uint64_t id = 0;
       for (int i = 0; i < 120; ++i) REQUIRE(client.engine->send("c" + std::to_string(i), "1", true, &id) == SendStatus::Ok);
       REQUIRE(client.wait([&] { return client.count(ClientEvent::Kind::Acked) == 120; }));
       INFO(tether::client::balance_strategy_name(strategy));
+      REQUIRE(client.engine->connection_stats(1).state == ClientState::Backoff);  // down all along
       CHECK(client.engine->connection_stats(1).routed == 0);
       uint64_t routed = 0;
       for (uint32_t i = 0; i < 4; ++i) routed += client.engine->connection_stats(i).routed;

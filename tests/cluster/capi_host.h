@@ -59,6 +59,9 @@ class CapiHost {
           ++readies;
           if (e->flags & TETHER_EVENT_FLAG_RESUMED) ++resumed_readies;
           break;
+        case TETHER_EVENT_AUTH_OK:
+          if (e->flags & TETHER_EVENT_FLAG_RECOVERED) ++recovered_auths;
+          break;
         case TETHER_EVENT_ACK: ++acks; break;
         case TETHER_EVENT_SEND_FAILED: ++send_failures; break;
         case TETHER_EVENT_SUBSCRIBED: ++subscribed; break;
@@ -85,6 +88,7 @@ class CapiHost {
   tether_client* client = nullptr;
   int readies = 0;
   int resumed_readies = 0;
+  int recovered_auths = 0;  // AUTH_OK with FLAG_RECOVERED: taken over from another node
   int acks = 0;
   int send_failures = 0;
   int subscribed = 0;

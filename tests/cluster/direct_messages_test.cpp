@@ -114,6 +114,7 @@ TEST_CASE("direct messages from a node that dies reach the client through the ne
   }
   CHECK(host.readies == 2);
   CHECK(host.resumed_readies == 1);  // the session was taken over, not lost
+  CHECK(host.recovered_auths == 1);
 }
 
 }  // namespace tether::cluster_test

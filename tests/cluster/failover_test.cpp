@@ -72,6 +72,7 @@ TEST_CASE("a resume the cluster cannot answer is put off with 1013, then recover
   REQUIRE(redis.resume());
   REQUIRE(writer.pump_until([&] { return writer.readies == 2 && writer.acks == 20; }));
   CHECK(writer.resumed_readies == 1);  // taken over, not a new session
+  CHECK(writer.recovered_auths == 1);
   CHECK(writer.send_failures == 0);
   REQUIRE(reader.pump_until([&] { return reader.numbers("room").size() >= 20; }));
   reader.pump();

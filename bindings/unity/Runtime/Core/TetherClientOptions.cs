@@ -22,7 +22,7 @@ namespace Tether
         }
 
         public string Url;         // ws:// or wss://
-        public string[] Urls;      // more servers; pool connection i uses entry i % count
+        public string[] Urls;      // more servers; connection i starts on entry i % count and moves to the next after a failure
         public string Token;       // the JWT; may also come later through SetToken
         public string TlsCaFile;   // extra trusted CAs (PEM file)
         public string TlsCaPem;    // extra trusted CAs (PEM text)

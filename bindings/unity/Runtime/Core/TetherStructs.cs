@@ -95,6 +95,7 @@ namespace Tether.Native
         public const uint FlagReliable = 1;
         public const uint FlagResumed = 2;
         public const uint FlagBinary = 4;
+        public const uint FlagRecovered = 8;  // AuthOk with FlagResumed: another cluster node took the session over
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -113,6 +114,7 @@ namespace Tether.Native
         public ulong Routed;
         public ulong SimDropped;
         public double RttMs;
-        public fixed ulong Reserved[8];
+        public ulong UrlIndex;              // server entry (Url first, then Urls) in use or tried next
+        public fixed ulong Reserved[7];
     }
 }
