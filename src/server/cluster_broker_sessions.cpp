@@ -84,7 +84,11 @@ void ClusterBroker::subscribe_from(const std::string& session_id, const std::str
                                    const core::ChannelPosition& from) {
   if (local_.subscriber_count(channel) != 0) {
     for (const std::string& channel_of_session : local_.channels_of(session_id)) {
-      if (channel_of_session == channel) return;  // subscribed already: nothing to catch up
+      // Subscribed already (the host asked twice): nothing to catch up, and
+      // confirmed as a plain subscribe is.
+      if (channel_of_session != channel) continue;
+      subscribe(session_id, channel);
+      return;
     }
   }
   if (feeds_.count(channel) == 0) open_feed(channel);

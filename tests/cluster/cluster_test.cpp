@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "redis_process.h"
+#include "run_until.h"
 #include "server_process.h"
 #include "test_client.h"
 #include "server/command_line.h"
@@ -312,6 +313,22 @@ TEST_CASE("a flushed script cache costs a resend, not a message", "[cluster][int
   for (int i = 2; i <= 5; ++i) REQUIRE(writer.publish("room", std::to_string(i), true) == SendStatus::Ok);
   REQUIRE(writer.wait_for([&] { return writer.count(ClientEvent::Kind::Acked) == 5 && reader.messages("room").size() >= 5; }));
   CHECK(data_of(reader, "room") == numbered(1, 5));
+}
+
+TEST_CASE("a subscribe repeated with the client's position is confirmed again, and nothing is delivered twice",
+          "[cluster][integration]") {
+  Cluster cluster(1);
+  TestClient alice(cluster.loop, cluster.url(0), mint_token("alice"));
+  connect_and_subscribe(alice, "room");
+  REQUIRE(alice.publish("room", "1", true) == SendStatus::Ok);
+  REQUIRE(alice.wait_for([&] { return alice.messages("room").size() == 1; }));
+  // The client now has a position in "room", and its subscribe carries it.
+  REQUIRE(alice.subscribe("room") == SendStatus::Ok);
+  REQUIRE(alice.wait_for([&] { return alice.count(ClientEvent::Kind::Subscribed) == 2; }));
+  REQUIRE(alice.publish("room", "2", true) == SendStatus::Ok);
+  REQUIRE(alice.wait_for([&] { return alice.messages("room").size() >= 2; }));
+  test_support::run_for(cluster.loop, 200);
+  CHECK(data_of(alice, "room") == numbered(1, 2));
 }
 
 }  // namespace tether::cluster_test
