@@ -148,6 +148,7 @@ void ServerEndpoint::set_writable(ConnectionId id, bool writable) {
 // ---- output -------------------------------------------------------------
 
 bool ServerEndpoint::poll_dirty(ConnectionId& id) {
+  complete_claims();
   finish_ended_sessions();
   while (dirty_read_ < dirty_.size()) {
     const ConnectionId candidate = dirty_[dirty_read_++];
@@ -181,6 +182,7 @@ TimeMs ServerEndpoint::next_timeout(ConnectionId id) const {
 }
 
 bool ServerEndpoint::poll_event(EndpointEvent& event) {
+  complete_claims();
   finish_ended_sessions();
   return events_.poll(event);
 }
@@ -302,10 +304,27 @@ void ServerEndpoint::close_replaced_connections() {
   }
 }
 
-// The cluster answered a claim: every connection of this node waiting on
-// that session id goes on with its auth (normally one; a client that
-// reconnected twice in a row may have two, and the later one wins, 4005).
+// The cluster answered a claim. Going on with the auth calls the broker
+// (the session is recorded, its direct stream subscribed), which a broker
+// callback must not: the answer waits for the next poll.
 void ServerEndpoint::handle_claimed(const std::string& session_id, const SessionClaim& claim) {
+  try {
+    claim_answers_.emplace_back(session_id, claim);
+  } catch (...) {
+    // Out of memory: the waiting auth times out (4002) and its client retries.
+  }
+}
+
+void ServerEndpoint::complete_claims() {
+  std::vector<std::pair<std::string, SessionClaim>> answers;
+  answers.swap(claim_answers_);
+  for (const auto& [session_id, claim] : answers) complete_claim(session_id, claim);
+}
+
+// Every connection of this node waiting on that session id goes on with its
+// auth (normally one; a client that reconnected twice in a row may have
+// two, and the later one wins, 4005).
+void ServerEndpoint::complete_claim(const std::string& session_id, const SessionClaim& claim) {
   auto range = claims_.equal_range(session_id);
   std::vector<ConnectionId> waiting;
   for (auto it = range.first; it != range.second; ++it) waiting.push_back(it->second);

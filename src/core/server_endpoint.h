@@ -194,6 +194,8 @@ class ServerEndpoint {
   void bind_broker();
   void handle_commit(const std::string& session_id, uint64_t seq, CommitResult result);
   void handle_claimed(const std::string& session_id, const SessionClaim& claim);
+  void complete_claims();
+  void complete_claim(const std::string& session_id, const SessionClaim& claim);
   void forget_claim(const Connection& connection);
   void close_replaced_connections();
   void handle_frame(ConnectionId id, std::string_view frame, FrameKind kind, TimeMs now);
@@ -219,6 +221,8 @@ class ServerEndpoint {
   // Connections whose auth waits for the cluster's claim of a session id
   // (at most one per connection, so bounded by the connections).
   std::unordered_multimap<std::string, ConnectionId> claims_;
+  // The cluster's answers, taken up at the next poll (complete_claims).
+  std::vector<std::pair<std::string, SessionClaim>> claim_answers_;
   EndpointCounters counters_;
   std::vector<ConnectionId> dirty_;
   size_t dirty_read_ = 0;  // dirty_[..dirty_read_) were returned by poll_dirty
