@@ -354,7 +354,7 @@ TEST_CASE("engine: create, connect and destroy at random points, quickly", "[cli
   REQUIRE(server.start());
   const std::string token = mint_token("henry");
   tether::core::SeededRng rng(12345);
-  int64_t slowest_destroy_us = 0;
+  std::vector<int64_t> destroy_us;
   const auto started = std::chrono::steady_clock::now();
   int cycles = 0;
   for (; cycles < 500 && std::chrono::steady_clock::now() - started < std::chrono::seconds(60); ++cycles) {
@@ -374,13 +374,21 @@ TEST_CASE("engine: create, connect and destroy at random points, quickly", "[cli
     }
     const auto before = std::chrono::steady_clock::now();
     client.engine.reset();
-    slowest_destroy_us = std::max<int64_t>(
-        slowest_destroy_us,
+    destroy_us.push_back(
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - before).count());
   }
-  std::printf("lifecycle: cycles=%d slowest_destroy_ms=%.1f\n", cycles, slowest_destroy_us / 1000.0);
+  // A destroy that waited on the network (a close handshake, a connect)
+  // would take the seconds of those timeouts, and would do so often. On 2
+  // busy cores (ASan, ctest -j2, other builds) one join in hundreds can wait
+  // a few hundred ms for the scheduler: the 99th percentile must stay small,
+  // and no destroy may come near a network timeout.
+  std::sort(destroy_us.begin(), destroy_us.end());
+  const int64_t p99_us = destroy_us[destroy_us.size() * 99 / 100];
+  std::printf("lifecycle: cycles=%d destroy_ms p50=%.1f p99=%.1f slowest=%.1f\n", cycles,
+              destroy_us[destroy_us.size() / 2] / 1000.0, p99_us / 1000.0, destroy_us.back() / 1000.0);
   CHECK(cycles >= 200);
-  CHECK(slowest_destroy_us < 100000);
+  CHECK(p99_us < 100000);
+  CHECK(destroy_us.back() < 1000000);
 }
 
 TEST_CASE("engine: invalid config is rejected with a reason", "[client]") {
