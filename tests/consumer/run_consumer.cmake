@@ -1,0 +1,98 @@
+# cmake -P: builds tests/consumer/app against Tether and runs it against a
+# live tether-server (tether_with_server passes URL and TOKEN).
+#   MODE=package       cmake --install TETHER_BUILD_DIR into WORK_DIR/prefix, then find_package
+#   MODE=subdirectory  add_subdirectory(SOURCE_DIR)
+# Other inputs: SOURCE_DIR, WORK_DIR, LIBDIR, GENERATOR, BUILD_TYPE, C_COMPILER,
+# CXX_COMPILER, C_LAUNCHER, CXX_LAUNCHER, REQUIRE_STATIC.
+cmake_minimum_required(VERSION 3.16)
+
+string(TIMESTAMP started "%s")
+function(step_done name)
+  string(TIMESTAMP now "%s")
+  math(EXPR seconds "${now} - ${started}")
+  message(STATUS "consumer (${MODE}): ${name} done at ${seconds} s")
+endfunction()
+
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT result EQUAL 0)
+    string(REPLACE ";" " " command "${ARGN}")
+    message(FATAL_ERROR "failed (${result}): ${command}\n${out}")
+  endif()
+  set(run_output "${out}" PARENT_SCOPE)
+endfunction()
+
+set(app_build ${WORK_DIR}/build)
+file(REMOVE_RECURSE ${app_build})
+set(configure_args -S ${SOURCE_DIR}/tests/consumer/app -B ${app_build} -G ${GENERATOR}
+    -DCMAKE_BUILD_TYPE=${BUILD_TYPE} -DCMAKE_C_COMPILER=${C_COMPILER} -DCMAKE_CXX_COMPILER=${CXX_COMPILER}
+    -DTETHER_CONSUMER_MODE=${MODE})
+if(C_LAUNCHER)
+  list(APPEND configure_args -DCMAKE_C_COMPILER_LAUNCHER=${C_LAUNCHER})
+endif()
+if(CXX_LAUNCHER)
+  list(APPEND configure_args -DCMAKE_CXX_COMPILER_LAUNCHER=${CXX_LAUNCHER})
+endif()
+
+if(MODE STREQUAL "package")
+  set(prefix ${WORK_DIR}/prefix)
+  file(REMOVE_RECURSE ${prefix})
+  run(${CMAKE_COMMAND} --install ${TETHER_BUILD_DIR} --prefix ${prefix})
+  step_done("install")
+  # What the install tree must hold, and what its package must not name.
+  set(expected include/tether/tether.h bin/tether-server bin/tether-token ${LIBDIR}/libtether.so
+      ${LIBDIR}/cmake/tether/tetherConfig.cmake ${LIBDIR}/cmake/tether/tetherConfigVersion.cmake
+      ${LIBDIR}/cmake/tether/tether-targets.cmake)
+  if(REQUIRE_STATIC)
+    list(APPEND expected ${LIBDIR}/libtether.a ${LIBDIR}/cmake/tether/tether-static-targets.cmake)
+  endif()
+  foreach(file ${expected})
+    if(NOT EXISTS ${prefix}/${file})
+      message(FATAL_ERROR "not installed: ${file}")
+    endif()
+  endforeach()
+  file(GLOB package_files ${prefix}/${LIBDIR}/cmake/tether/*.cmake)
+  foreach(file ${package_files})
+    file(READ ${file} text)
+    foreach(word hiredis tether_core tether_transport tether_client tether_redis "/src/")
+      string(FIND "${text}" "${word}" at)
+      if(NOT at EQUAL -1)
+        message(FATAL_ERROR "${file} names ${word}")
+      endif()
+    endforeach()
+  endforeach()
+  list(APPEND configure_args -DCMAKE_PREFIX_PATH=${prefix} -DTETHER_CONSUMER_EXPECTED_INCLUDE_DIR=${prefix}/include
+       -DTETHER_CONSUMER_REQUIRE_STATIC=${REQUIRE_STATIC})
+else()
+  list(APPEND configure_args -DTETHER_SOURCE_DIR=${SOURCE_DIR})
+endif()
+
+run(${CMAKE_COMMAND} ${configure_args})
+step_done("configure")
+run(${CMAKE_COMMAND} --build ${app_build} -j 2)
+step_done("build")
+
+set(programs ${app_build}/tether_consumer)
+if(EXISTS ${app_build}/tether_consumer_static)
+  list(APPEND programs ${app_build}/tether_consumer_static)
+elseif(REQUIRE_STATIC)
+  message(FATAL_ERROR "tether_consumer_static was not built")
+endif()
+if(MODE STREQUAL "package" AND REQUIRE_STATIC)
+  # Once more as a C-only project (no CXX enabled), linking libtether.a.
+  string(REPLACE "${app_build}" "${app_build}-c" c_only_args "${configure_args}")
+  file(REMOVE_RECURSE ${app_build}-c)
+  run(${CMAKE_COMMAND} ${c_only_args} -DTETHER_CONSUMER_C_ONLY=ON)
+  run(${CMAKE_COMMAND} --build ${app_build}-c -j 2 --target tether_consumer_static)
+  list(APPEND programs ${app_build}-c/tether_consumer_static)
+  step_done("C-only configure and build")
+endif()
+foreach(program ${programs})
+  run(${program} ${URL} ${TOKEN})
+  string(STRIP "${run_output}" line)
+  message(STATUS "${line}")
+  if(NOT line MATCHES "acked$")
+    message(FATAL_ERROR "${program}: unexpected output")
+  endif()
+endforeach()
+step_done("run")
