@@ -8,6 +8,8 @@
 #   TETHER_SANITIZE=0 ./scripts/test.sh  the plain pass only
 #   TETHER_TSAN=0 ./scripts/test.sh      skip the ThreadSanitizer pass
 #   TETHER_FUZZ=0 ./scripts/test.sh      skip the fuzz smoke run
+#   TETHER_WEB=0 ./scripts/test.sh       skip the browser test (scripts/webgl.sh: the C API
+#                                        built with Emscripten, in headless Chromium)
 set -euo pipefail
 TETHER_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib/deps.sh
@@ -30,6 +32,11 @@ run_pass() {
 
 total_started=$SECONDS
 run_pass "plain" "$TETHER_ROOT/build" "" ""
+if [ "${TETHER_WEB:-1}" != 0 ]; then
+  web_started=$SECONDS
+  "$TETHER_ROOT/scripts/webgl.sh" --bin-dir "$TETHER_ROOT/build/bin"
+  echo "== webgl: passed in $((SECONDS - web_started)) s"
+fi
 if [ "${TETHER_SANITIZE:-1}" != 0 ]; then
   # Benchmarks measure nothing useful under sanitizers.
   # Debug (-O0) compiles much faster, and the tests are short.

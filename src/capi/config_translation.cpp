@@ -125,6 +125,17 @@ const char* translate_config(const tether_config& c, client::EngineConfig& out) 
     default:
       return "io_mode is not a tether_io_mode";
   }
+#ifdef __EMSCRIPTEN__
+  // The browser build (src/web): no threads, so the browser's event loop and
+  // pump() do the network work whatever io_mode says; and TLS is the
+  // browser's to verify, against its own trust store.
+  out.io_mode = client::IoMode::Pump;
+  if (!out.tls_verify_peer || !out.tls_ca_file.empty() || !out.tls_ca_pem.empty() ||
+      !out.tls_pinned_spki_sha256.empty()) {
+    return "tls_pins, tls_ca_file, tls_ca_pem and tls_verify_peer = 0 are not available in the browser, "
+           "which verifies TLS itself";
+  }
+#endif
   return client::validate(out);
 }
 

@@ -3,6 +3,9 @@
 // server, read unverified on the client to schedule refresh, sign to issue.
 // Pure functions of their arguments; time comes in as unix milliseconds.
 // Nothing here throws: failures come back as a TokenError or an empty string.
+// Reading (read_claims_unverified, base64url) is jwt_claims.cpp, for every
+// build; HS256 (verify, sign, the authorities) is jwt_hs256.cpp, libcrypto,
+// which the browser build (src/web) leaves out.
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/base64.h"
+
 using namespace tether::core;
 
 namespace {
@@ -348,6 +350,34 @@ TEST_CASE("base64url is strict and unpadded", "[core][auth]") {
   for (const char* invalid : {"Zg==", "Zm8=", "+/8", "Z", "Zm9vY", "Zm 9", "Zm9v\n", "Zg.", "Zh"}) {
     INFO(invalid);
     CHECK_FALSE(base64url_decode(invalid).has_value());
+  }
+}
+
+// The seam under base64url: libcrypto natively, atob()/btoa() in the browser
+// (src/web/base64_browser.cpp), both held to the same contract.
+TEST_CASE("base64 accepts exactly what it writes", "[core][auth]") {
+  CHECK(base64::encode("") == "");
+  CHECK(base64::encode("f") == "Zg==");
+  CHECK(base64::encode("fo") == "Zm8=");
+  CHECK(base64::encode("foo") == "Zm9v");
+  CHECK(base64::encode("\xfb\xff\xbf") == "+/+/");
+  CHECK(base64::decode("") == std::optional<std::string>(""));
+  CHECK(base64::decode("Zg==") == std::optional<std::string>("f"));
+  CHECK(base64::decode("AAE=") == std::optional<std::string>(std::string("\0\x01", 2)));
+  CHECK(base64::decode("+/+/") == std::optional<std::string>("\xfb\xff\xbf"));
+
+  const std::vector<std::string> invalid = {
+      "Zg",      "Zg=",      "Zm8",       // padding is required
+      "Zh==",    "Zm9=",                  // non-canonical trailing bits
+      "Z===",    "====",     "Zg==Zg==",  // '=' only as the last one or two characters
+      "=Zm9",    "Zm=v",
+      " Zm9v",   "Zm9v ",    "Zm9v\n",    "Zm 9v",  // no whitespace, even where OpenSSL trims it
+      "Zm9v\n\n\n\n", "Zm9-",     "Zm9_",      "Zm9.",
+      std::string("Zm9\0", 4), "Zm9\xc3",
+  };
+  for (const std::string& text : invalid) {
+    INFO(text);
+    CHECK_FALSE(base64::decode(text).has_value());
   }
 }
 
