@@ -29,8 +29,11 @@ using test_support::RedisProcess;
 using test_support::ServerProcess;
 using test_support::TestClient;
 
-// The port from "metrics on http://127.0.0.1:PORT/metrics" in the log.
-uint16_t metrics_port(const ServerProcess& server) {
+// The port from "metrics on http://127.0.0.1:PORT/metrics" in the log. The
+// line goes to stderr before the startup line goes to stdout, but another
+// thread reads stderr: wait for it.
+uint16_t metrics_port(ServerProcess& server) {
+  if (!server.wait_for_log("metrics on http://", 10000)) return 0;
   for (const std::string& line : server.log_lines()) {
     const size_t at = line.find("metrics on http://127.0.0.1:");
     if (at != std::string::npos) return static_cast<uint16_t>(std::atoi(line.c_str() + at + 28));
