@@ -46,12 +46,7 @@ void LocalBroker::remove_session(const std::string& session_id) {
 
 void LocalBroker::publish(const std::string& channel, std::string_view data, bool reliable, PayloadKind payload,
                           const PublishOrigin& /*origin*/) {
-  Delivery delivery;
-  delivery.channel = channel;
-  delivery.data = data;
-  delivery.reliable = reliable;
-  delivery.payload = payload;
-  fan_out(channel, delivery);
+  fan_out(channel, Delivery{channel, data, reliable, payload});
 }
 
 void LocalBroker::fan_out(const std::string& channel, const Delivery& delivery) {

@@ -363,12 +363,7 @@ bool ServerEndpoint::send_to_session(std::string_view session_id, std::string_vi
   if (config_.session.cluster_sessions && broker_->send_direct(session->id, channel, data, reliable, payload)) {
     return true;
   }
-  Delivery delivery;
-  delivery.channel = channel;
-  delivery.data = data;
-  delivery.reliable = reliable;
-  delivery.payload = payload;
-  return enqueue(session, delivery);
+  return enqueue(session, Delivery{channel, data, reliable, payload});
 }
 
 bool ServerEndpoint::publish(std::string_view channel, std::string_view data, bool reliable, TimeMs now,

@@ -27,12 +27,7 @@ struct SessionState {
   // client's buffer is full: a slow consumer.
   bool enqueue(std::string_view channel, std::string_view data, bool reliable, int64_t timestamp,
                PayloadKind payload = PayloadKind::Json) {
-    Delivery delivery;
-    delivery.channel = channel;
-    delivery.data = data;
-    delivery.reliable = reliable;
-    delivery.payload = payload;
-    return enqueue(delivery, timestamp);
+    return enqueue(Delivery{channel, data, reliable, payload}, timestamp);
   }
   // The same from a broker: its offset and direct mark go only to a client
   // that tracks positions (`offsets`).

@@ -454,18 +454,6 @@ bool WsClient::send_frame(ConnectionId id, std::string_view bytes, FrameFormat f
   }
 }
 
-bool WsClient::send_text(ConnectionId id, std::string_view text, std::string* refusal) noexcept {
-  return send_frame(id, text, FrameFormat::CheckedText, refusal);
-}
-
-bool WsClient::send_encoded_text(ConnectionId id, std::string_view text, std::string* refusal) noexcept {
-  return send_frame(id, text, FrameFormat::EncodedText, refusal);
-}
-
-bool WsClient::send_binary(ConnectionId id, std::string_view bytes, std::string* refusal) noexcept {
-  return send_frame(id, bytes, FrameFormat::Binary, refusal);
-}
-
 std::size_t WsClient::buffered_bytes(ConnectionId id) const noexcept {
   return impl_ ? impl_->buffered_bytes(id) : 0;
 }

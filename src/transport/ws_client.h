@@ -69,12 +69,20 @@ class WsClient {
   // that is not UTF-8, and left empty when the connection is just not open
   // (or already closing): the frame is lost either way, but only a refusal
   // means on_closed will not follow by itself.
-  bool send_text(ConnectionId id, std::string_view text, std::string* refusal = nullptr) noexcept;
+  // (Inline: every implementation of this header, native or browser, only
+  // provides send_frame.)
+  bool send_text(ConnectionId id, std::string_view text, std::string* refusal = nullptr) noexcept {
+    return send_frame(id, text, FrameFormat::CheckedText, refusal);
+  }
   // The same for text the core's codec encoded, which is not checked for
   // UTF-8 again (see WsServer::send_encoded_text).
-  bool send_encoded_text(ConnectionId id, std::string_view text, std::string* refusal = nullptr) noexcept;
+  bool send_encoded_text(ConnectionId id, std::string_view text, std::string* refusal = nullptr) noexcept {
+    return send_frame(id, text, FrameFormat::EncodedText, refusal);
+  }
   // The same for one binary frame (any bytes: never refused for content).
-  bool send_binary(ConnectionId id, std::string_view bytes, std::string* refusal = nullptr) noexcept;
+  bool send_binary(ConnectionId id, std::string_view bytes, std::string* refusal = nullptr) noexcept {
+    return send_frame(id, bytes, FrameFormat::Binary, refusal);
+  }
 
   // Bytes queued but not yet handed to the socket: a growing number means a
   // slow network. 0 for unknown ids.

@@ -7,33 +7,14 @@
 #include <cstring>
 #include <string>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include "capi_harness.h"
 #include "capi_server.h"
+#include "dead_port.h"
 #include "tether/tether.h"
 
 using namespace tether::capi_test;
 
 namespace {
-
-// A loopback port nothing listens on: bound, then closed.
-std::string dead_url() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-                     ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
-  ::close(fd);
-  REQUIRE(bound);
-  return "ws://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
-}
 
 tether_stats stats_of(const TestClient& client, uint32_t index) {
   tether_stats stats{};
@@ -47,7 +28,8 @@ tether_stats stats_of(const TestClient& client, uint32_t index) {
 TEST_CASE("a dead `url` and a live urls[0]: both pool connections end READY on entry 1, as url_index says",
           "[capi][integration]") {
   RunningServer s;
-  const std::string dead = dead_url();
+  const std::string dead = tether::test_support::dead_url();
+  REQUIRE(!dead.empty());
   const std::string live = s.server.url();
   const std::string token = mint_token("failover");
   const char* const urls[] = {live.c_str()};

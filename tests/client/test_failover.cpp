@@ -9,14 +9,10 @@
 #include <string>
 #include <vector>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include "client/pool_slot.h"
 #include "engine_driver.h"
 #include "server_process.h"
+#include "dead_port.h"
 #include "tokens.h"
 
 using namespace tether::test;
@@ -28,21 +24,6 @@ using tether::core::TransportAction;
 namespace {
 
 ServerProcess start_server() { return ServerProcess(kServerBinary, {"--jwt-secret", kTestSecret}); }
-
-// A loopback port nothing listens on: bound, then closed.
-std::string dead_url() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-                     ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
-  ::close(fd);
-  REQUIRE(bound);
-  return "ws://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
-}
 
 uint32_t url_of(const EngineDriver& client, uint32_t connection) {
   return client.engine->connection_stats(connection).url_index;
@@ -225,7 +206,9 @@ TEST_CASE("engine failover: a dead first url, a live second: READY on the second
   ServerProcess live = start_server();
   REQUIRE(live.start());
   auto config = engine_config(live.url(), mint_token("late"));
-  config.urls = {dead_url(), live.url()};
+  const std::string dead = dead_url();
+  REQUIRE(!dead.empty());
+  config.urls = {dead, live.url()};
   EngineDriver client(config);
   client.engine->connect();
   REQUIRE(client.wait([&] { return client.ready(); }));

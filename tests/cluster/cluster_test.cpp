@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster_harness.h"
 #include "redis_process.h"
 #include "run_until.h"
 #include "server_process.h"
@@ -32,13 +33,7 @@ using test_support::TestClient;
 struct Cluster {
   explicit Cluster(size_t nodes, const std::vector<std::string>& extra_args = {}) {
     REQUIRE(redis.start());
-    for (size_t i = 0; i < nodes; ++i) {
-      std::vector<std::string> args{"--jwt-secret", kTestSecret, "--redis", redis.url(), "--node-id",
-                                    "node" + std::to_string(i + 1)};
-      args.insert(args.end(), extra_args.begin(), extra_args.end());
-      servers.push_back(std::make_unique<ServerProcess>(kServerBinary, args));
-      REQUIRE(servers.back()->start());
-    }
+    servers = start_nodes(kServerBinary, redis, static_cast<int>(nodes), extra_args).processes;
   }
   std::string url(size_t node) const { return servers[node]->url(); }
 
@@ -60,25 +55,6 @@ std::vector<std::string> data_of(const TestClient& client, const std::string& ch
   return out;
 }
 
-// Runs one command on the cluster's Redis and waits for its reply.
-transport::RedisReply redis_command(Cluster& cluster, std::vector<std::string> argv) {
-  transport::RedisAddress address;
-  REQUIRE(transport::parse_redis_url(cluster.redis.url(), address).empty());
-  bool connected = false;
-  transport::RedisClientHandlers handlers;
-  handlers.on_connected = [&] { connected = true; };
-  transport::RedisClient client(cluster.loop, address, handlers);
-  client.start();
-  REQUIRE(test_support::run_until(cluster.loop, [&] { return connected; }));
-  bool answered = false;
-  transport::RedisReply reply;
-  REQUIRE(client.command(std::move(argv), [&](transport::RedisReply&& r) {
-    reply = std::move(r);
-    answered = true;
-  }));
-  REQUIRE(test_support::run_until(cluster.loop, [&] { return answered; }));
-  return reply;
-}
 
 std::vector<std::string> numbered(int from, int to) {
   std::vector<std::string> out;
@@ -194,7 +170,7 @@ TEST_CASE("what pub/sub drops while a node reconnects to Redis is fetched from t
 
   // Every node's subscriber connection drops; what is published before they
   // are back never reaches them through pub/sub.
-  const transport::RedisReply killed = redis_command(cluster, {"CLIENT", "KILL", "TYPE", "pubsub"});
+  const transport::RedisReply killed = redis_command(cluster.loop, cluster.redis.url(), {"CLIENT", "KILL", "TYPE", "pubsub"});
   REQUIRE(killed.type == transport::RedisReply::Type::Integer);
   CHECK(killed.integer >= 1);
   for (int i = 51; i <= 100; ++i) REQUIRE(writer.publish("room", std::to_string(i), true) == SendStatus::Ok);
@@ -309,7 +285,7 @@ TEST_CASE("a flushed script cache costs a resend, not a message", "[cluster][int
   REQUIRE(reader.wait_for([&] { return reader.messages("room").size() == 1; }));
   // Publishes name the script by its SHA1; with the cache flushed, Redis
   // answers NOSCRIPT: not committed, so not acked, and resent.
-  CHECK(redis_command(cluster, {"SCRIPT", "FLUSH"}).type == transport::RedisReply::Type::Status);
+  CHECK(redis_command(cluster.loop, cluster.redis.url(), {"SCRIPT", "FLUSH"}).type == transport::RedisReply::Type::Status);
   for (int i = 2; i <= 5; ++i) REQUIRE(writer.publish("room", std::to_string(i), true) == SendStatus::Ok);
   REQUIRE(writer.wait_for([&] { return writer.count(ClientEvent::Kind::Acked) == 5 && reader.messages("room").size() >= 5; }));
   CHECK(data_of(reader, "room") == numbered(1, 5));

@@ -19,6 +19,7 @@
 #include "run_until.h"
 #include "server_process.h"
 #include "capi_host.h"
+#include "cluster_harness.h"
 #include "tether/tether.h"
 #include "tokens.h"
 #include "transport/redis_client.h"
@@ -32,46 +33,14 @@ using test_support::ServerProcess;
 
 constexpr int kBurst = 800;  // within the default --history-size (1000), about 800 KB
 
-// Runs one command on Redis and waits for its reply.
-transport::RedisReply redis_command(transport::EventLoop& loop, const std::string& url,
-                                    std::vector<std::string> argv) {
-  transport::RedisAddress address;
-  REQUIRE(transport::parse_redis_url(url, address).empty());
-  bool connected = false;
-  transport::RedisClientHandlers handlers;
-  handlers.on_connected = [&] { connected = true; };
-  transport::RedisClient redis(loop, address, handlers);
-  redis.start();
-  REQUIRE(test_support::run_until(loop, [&] { return connected; }));
-  bool answered = false;
-  transport::RedisReply reply;
-  REQUIRE(redis.command(std::move(argv), [&](transport::RedisReply&& r) {
-    reply = std::move(r);
-    answered = true;
-  }));
-  REQUIRE(test_support::run_until(loop, [&] { return answered; }));
-  return reply;
-}
-
 }  // namespace
 
 TEST_CASE("direct messages from a node that dies reach the client through the next node, once and in order",
           "[cluster][integration][direct]") {
   RedisProcess redis;
   REQUIRE(redis.start());
-  std::vector<std::unique_ptr<ServerProcess>> nodes;
-  std::vector<std::string> urls;
-  for (int i = 1; i <= 2; ++i) {
-    nodes.push_back(std::make_unique<ServerProcess>(
-        TETHER_BURST_NODE_PATH, std::vector<std::string>{"--jwt-secret", kTestSecret, "--redis", redis.url(),
-                                                         "--node-id", "node" + std::to_string(i)}));
-    const bool started = nodes.back()->start();
-    INFO(nodes.back()->error());
-    REQUIRE(started);
-    urls.push_back(nodes.back()->url());
-  }
-
-  CapiHost host(urls, test_support::mint_token("alice"), [](tether_config& config) {
+  Nodes nodes = start_nodes(TETHER_BURST_NODE_PATH, redis, 2);
+  CapiHost host(nodes.urls, test_support::mint_token("alice"), [](tether_config& config) {
     config.max_pending_event_bytes = 65536;  // reading pauses early: most of the burst waits on node1
   });
   REQUIRE(host.pump_until([&] { return host.readies == 1; }));
@@ -99,7 +68,7 @@ TEST_CASE("direct messages from a node that dies reach the client through the ne
   }
   REQUIRE(stored);
   const size_t before_kill = host.numbers("burst").size();
-  nodes[0]->kill();
+  nodes.processes[0]->kill();
 
   REQUIRE(host.pump_until([&] { return host.numbers("burst").size() >= static_cast<size_t>(kBurst); }));
   host.pump();  // anything beyond the burst would show up here

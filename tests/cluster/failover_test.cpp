@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "capi_host.h"
+#include "cluster_harness.h"
 #include "redis_process.h"
 #include "server_process.h"
 #include "tokens.h"
@@ -41,15 +42,8 @@ TEST_CASE("a resume the cluster cannot answer is put off with 1013, then recover
           "[cluster][integration][failover]") {
   RedisProcess redis;
   REQUIRE(redis.start());
-  std::vector<std::unique_ptr<ServerProcess>> nodes;
-  std::vector<std::string> urls;
-  for (int i = 1; i <= 2; ++i) {
-    nodes.push_back(std::make_unique<ServerProcess>(
-        kServerBinary, std::vector<std::string>{"--jwt-secret", kTestSecret, "--redis", redis.url(), "--node-id",
-                                                "node" + std::to_string(i)}));
-    REQUIRE(nodes.back()->start());
-    urls.push_back(nodes.back()->url());
-  }
+  Nodes nodes = start_nodes(kServerBinary, redis, 2);
+  const std::vector<std::string>& urls = nodes.urls;
   CapiHost reader({urls[1]}, test_support::mint_token("reader"));
   REQUIRE(tether_client_subscribe(reader.client, "room") == TETHER_OK);
   REQUIRE(reader.pump_until([&] { return reader.subscribed == 1; }));
@@ -63,7 +57,7 @@ TEST_CASE("a resume the cluster cannot answer is put off with 1013, then recover
   REQUIRE(redis.pause());
   for (int i = 11; i <= 20; ++i) REQUIRE(send_numbered(writer, "room", i));
   writer.pump();
-  nodes[0]->kill();
+  nodes.processes[0]->kill();
   // node2 cannot claim the session: it says so and closes 1013, again and again.
   REQUIRE(writer.pump_until([&] { return writer.errors["cluster_unavailable"] >= 2; }));
   CHECK(writer.readies == 1);

@@ -57,13 +57,7 @@ class ClaimBroker final : public Broker {
   void remove_session(const std::string& session) override { local_.remove_session(session); }
   void publish(const std::string& channel, std::string_view data, bool reliable, PayloadKind payload,
                const PublishOrigin&) override {
-    Delivery delivery;
-    delivery.channel = channel;
-    delivery.data = data;
-    delivery.reliable = reliable;
-    delivery.payload = payload;
-    delivery.offset = ++offset_;
-    local_.fan_out(channel, delivery);
+    local_.fan_out(channel, Delivery{channel, data, reliable, payload, ++offset_});
   }
 
   // Answers the oldest claim, as the cluster would.
