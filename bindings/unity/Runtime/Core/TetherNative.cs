@@ -8,8 +8,11 @@ namespace Tether.Native
     public static unsafe class TetherNative
     {
         // Platforms whose players link native plugins statically (a libtether.a
-        // built with TETHER_STATIC) import from the player itself. The editor
-        // always loads the desktop library, whatever the build target.
+        // built with TETHER_STATIC) import from the player itself. On WebGL the
+        // library is the source form that scripts/unity-webgl-package.sh stages
+        // in Runtime/Plugins/WebGL: Unity compiles it with its own Emscripten
+        // and links it into the player's wasm, so it is "__Internal" there too.
+        // The editor always loads the desktop library, whatever the build target.
         // Scripting Define Symbols override the choice: TETHER_DYNAMIC_NATIVE
         // (e.g. a console build that ships libtether as a PRX or DLL) or
         // TETHER_STATIC_NATIVE (any other player linked statically).
