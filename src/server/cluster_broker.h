@@ -117,6 +117,8 @@ class ClusterBroker final : public core::Broker {
   void schedule_refresh();
   void refresh_keys();
   void forget_catch_up(const std::string& session_id, const std::string& channel);
+  void retry_catch_up_later(const std::string& channel, const std::string& session_id);
+  static constexpr int64_t kCatchUpRetryMs = 250;
   void tell_history_lost(const std::string& session_id, const std::string& channel, const std::string& epoch);
 
   transport::EventLoop& loop_;

@@ -183,7 +183,12 @@ void ClusterBroker::advance_catch_up(const std::string& channel, const std::stri
         auto found = feed->second.catching_up.find(session_id);
         if (found == feed->second.catching_up.end() || found->second.request != request) return;
         found->second.request = 0;
-        if (reply.type != transport::RedisReply::Type::Array) return;  // asked again with the next message
+        if (reply.type != transport::RedisReply::Type::Array) {
+          // Asked again shortly: a quiet channel (a session's direct stream,
+          // often) brings no next message to ask again with.
+          retry_catch_up_later(channel, session_id);
+          return;
+        }
         std::vector<core::FeedEntry> entries;
         for (const transport::RedisReply& item : reply.elements) {
           core::FeedEntry entry;
@@ -207,7 +212,13 @@ void ClusterBroker::advance_catch_up(const std::string& channel, const std::stri
         if (wake_) wake_();
         advance_catch_up(channel, session_id);
       });
-  if (!sent) catch_up.request = 0;  // Redis away: asked again once the feed moves
+  if (!sent) catch_up.request = 0;  // Redis away: asked again once it is back (on_connected reads every top)
+}
+
+void ClusterBroker::retry_catch_up_later(const std::string& channel, const std::string& session_id) {
+  loop_.set_timer(kCatchUpRetryMs, [this, alive = std::weak_ptr<char>(lifetime_), channel, session_id] {
+    if (!alive.expired()) advance_catch_up(channel, session_id);
+  });
 }
 
 void ClusterBroker::join_feed(const std::string& channel, const std::string& session_id,
