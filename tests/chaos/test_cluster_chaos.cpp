@@ -98,6 +98,8 @@ void run_cluster_chaos(Departure departure) {
   const uint64_t total = 2 * options.messages_per_peer;
   REQUIRE(exchange.run_until([&] { return exchange.sent() * 100 >= total * kKillAtPercent; }, kRunDeadlineMs));
   const uint64_t resumed_before = resumed_readies(alice_peer) + resumed_readies(bob_peer);
+  // Sent and not yet acked when the node goes: what the failover must carry.
+  const uint64_t unacked_at_departure = exchange.sent() - exchange.ledger().resolved();
   if (departure == Departure::Killed) {
     nodes[0]->kill();
   } else {
@@ -124,6 +126,7 @@ void run_cluster_chaos(Departure departure) {
               kNodes, departure == Departure::Killed ? "killed" : "drained", static_cast<unsigned long long>(s.sent), static_cast<unsigned long long>(s.delivered),
               static_cast<unsigned long long>(s.lost), static_cast<unsigned long long>(s.duplicated),
               static_cast<unsigned long long>(resumed));
+  std::printf("cluster chaos: unacked when node1 went: %llu\n", static_cast<unsigned long long>(unacked_at_departure));
   std::fflush(stdout);
 
   INFO("alice sessions lost: " << alice_peer.session_losses() << ", bob: " << bob_peer.session_losses()
@@ -143,6 +146,7 @@ void run_cluster_chaos(Departure departure) {
   CHECK(alice_peer.session_losses() == 0);
   CHECK(bob_peer.session_losses() == 0);
   CHECK(resumed >= 2);
+  CHECK(unacked_at_departure > 0);
   CHECK(s.sent >= total);
   if (departure == Departure::Drained) CHECK(nodes[0]->exit_code() == 0);
 }
