@@ -70,7 +70,7 @@ TEST_CASE("frame-level errors reject the whole frame", "[core][codec]") {
     // The runtimes' decoder trusts WebSocket text frames to be UTF-8 and
     // skips that check; everything else it refuses alike, lone surrogate
     // escapes included. (Frames of ASCII bytes only: valid UTF-8 for sure.)
-    const bool ascii = std::all_of(c.frame.begin(), c.frame.end(), [](char ch) { return ch >= 0; });
+    const bool ascii = std::all_of(c.frame.begin(), c.frame.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x80; });
     if (ascii) {
       CodecLimits trusted;
       trusted.text_is_utf8 = true;

@@ -1,5 +1,11 @@
 #include "transport/detail/tls_contexts.h"
 
+#ifdef _WIN32
+// Before OpenSSL's headers, which undo wincrypt.h's X509_NAME & co.
+#include <windows.h>
+#include <wincrypt.h>
+#endif
+
 #include <asio/buffer.hpp>
 #include <asio/ip/address.hpp>
 #include <asio/ssl/verify_context.hpp>
@@ -76,6 +82,26 @@ class PeerVerifier {
   std::shared_ptr<TlsFindings> findings_;
 };
 
+#ifdef _WIN32
+// OpenSSL's default verify paths are files under its build-time OPENSSLDIR,
+// which do not exist on a player's Windows machine: there the system CAs are
+// the "ROOT" system store (the user's view, which includes the machine's).
+void add_windows_root_store(SSL_CTX* context) {
+  HCERTSTORE system_store = CertOpenSystemStoreW(0, L"ROOT");
+  if (system_store == nullptr) return;
+  X509_STORE* store = SSL_CTX_get_cert_store(context);
+  PCCERT_CONTEXT cert = nullptr;
+  while ((cert = CertEnumCertificatesInStore(system_store, cert)) != nullptr) {
+    const unsigned char* der = cert->pbCertEncoded;
+    X509* x509 = d2i_X509(nullptr, &der, static_cast<long>(cert->cbCertEncoded));
+    if (x509 == nullptr) continue;
+    X509_STORE_add_cert(store, x509);  // a duplicate is refused, harmlessly
+    X509_free(x509);
+  }
+  CertCloseStore(system_store, 0);
+}
+#endif
+
 bool expect_host(SSL_CTX* context, const std::string& host) {
   X509_VERIFY_PARAM* param = SSL_CTX_get0_param(context);
   X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
@@ -93,6 +119,9 @@ std::shared_ptr<asio::ssl::context> build_client_context(
 
   asio::error_code ec;
   context->set_default_verify_paths(ec);  // system CAs are always trusted too; none is fine
+#ifdef _WIN32
+  add_windows_root_store(native);
+#endif
   if (!settings.ca_file.empty()) {
     context->load_verify_file(settings.ca_file, ec);
     if (ec) {
