@@ -10,6 +10,8 @@
 #   TETHER_FUZZ=0 ./scripts/test.sh      skip the fuzz smoke run
 #   TETHER_WEB=0 ./scripts/test.sh       skip the browser test (scripts/webgl.sh: the C API
 #                                        built with Emscripten, in headless Chromium)
+#   TETHER_ARM64=0 ./scripts/test.sh     skip the ARM64 cross build and its tests under qemu
+#                                        (scripts/cross-arm64.sh)
 set -euo pipefail
 TETHER_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib/deps.sh
@@ -36,6 +38,11 @@ if [ "${TETHER_WEB:-1}" != 0 ]; then
   web_started=$SECONDS
   "$TETHER_ROOT/scripts/webgl.sh" --bin-dir "$TETHER_ROOT/build/bin"
   echo "== webgl: passed in $((SECONDS - web_started)) s"
+fi
+if [ "${TETHER_ARM64:-1}" != 0 ]; then
+  arm64_started=$SECONDS
+  "$TETHER_ROOT/scripts/cross-arm64.sh"
+  echo "== arm64: passed in $((SECONDS - arm64_started)) s"
 fi
 if [ "${TETHER_SANITIZE:-1}" != 0 ]; then
   # Benchmarks measure nothing useful under sanitizers.
