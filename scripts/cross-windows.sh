@@ -217,6 +217,8 @@ if step build; then
     "${launcher[@]}" >"$WIN_BUILD/cmake-configure.log" ||
     { cat "$WIN_BUILD/cmake-configure.log"; exit 1; }
   cmake --build "$WIN_CMAKE" -j "$(nproc 2>/dev/null || echo 2)" --target tether tether_c_chat
+  # What ships: no symbol tables (the static C++ runtime and OpenSSL made it 10 MB).
+  "$MINGW-strip" --strip-unneeded "$WIN_CMAKE/bin/tether.dll"
   # tls_trust.exe: the Windows trust check (tests/windows/tls_trust.c).
   "$MINGW-gcc-posix" -std=c99 -O2 -Wall -Wextra -Werror -I"$TETHER_ROOT/include" \
     "$TETHER_ROOT/tests/windows/tls_trust.c" -o "$WIN_CMAKE/bin/tls_trust.exe" \

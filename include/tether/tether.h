@@ -319,7 +319,11 @@ typedef struct tether_config {
 
   /* Authentication and TLS. */
   const char* token;            /* JWT presented on connect; default NULL (set it later) */
-  const char* tls_ca_file;      /* extra trusted CAs, PEM file; system CAs always trusted */
+  const char* tls_ca_file;      /* extra trusted CAs, PEM file. The system CAs are always
+                                   trusted too: OpenSSL's default paths (Linux: the
+                                   distribution's store), plus on Windows the ROOT system
+                                   store (not revocation, nor roots Windows has not yet
+                                   downloaded); in the browser only the browser's */
   const char* tls_ca_pem;       /* extra trusted CAs, PEM text; default NULL */
   const char* const* tls_pins;  /* base64(SHA-256(SPKI DER)) of accepted server keys */
   uint32_t tls_pin_count;       /* entries in tls_pins; default 0 (no pinning) */
