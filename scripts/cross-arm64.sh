@@ -12,6 +12,8 @@ set -euo pipefail
 TETHER_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib/deps.sh
 . "$TETHER_ROOT/scripts/lib/deps.sh"
+# shellcheck source=lib/catch_suite.sh
+. "$TETHER_ROOT/scripts/lib/catch_suite.sh"
 
 ARM64_BUILD=${TETHER_ARM64_BUILD_DIR:-$TETHER_ROOT/build-arm64}
 NATIVE_BUILD=${TETHER_NATIVE_BUILD_DIR:-$TETHER_ROOT/build}
@@ -108,30 +110,13 @@ check_alignment "$BIN/c_chat.aarch64"
 
 # ---- 5. the suites under qemu ----------------------------------------------
 # Runs a Catch2 binary under qemu with a test spec; sets PASSED and TOTAL.
-# Catch2 v2 ends with "All tests passed (A assertions in N test cases)" or
-# "test cases: N | P passed | F failed".
 run_suite() {
-  local name=$1 binary=$2 spec=$3 log rc=0
-  log="$ARM64_BUILD/qemu-$name-$((++RUNS)).log"
+  local name=$1 binary=$2 spec=$3
   local args=()
   [ -n "$spec" ] && args=("$spec")
-  (cd "$ARM64_BUILD" && "${QEMU[@]}" "$binary" "${args[@]}") >"$log" 2>&1 || rc=$?
-  local summary total passed
-  summary=$(grep -E '^(All tests passed|test cases:)' "$log" | tail -1)
-  if [[ $summary == "All tests passed"* ]]; then
-    total=$(sed -E 's/.* in ([0-9]+) test cases?\)/\1/' <<<"$summary"); passed=$total
-  elif [[ $summary == "test cases:"* ]]; then
-    total=$(sed -E 's/test cases: *([0-9]+).*/\1/' <<<"$summary")
-    passed=$(sed -nE 's/.*\| *([0-9]+) passed.*/\1/p' <<<"$summary"); passed=${passed:-0}
-  else
-    total=0 passed=0
-  fi
-  echo "$name [$spec]: $passed/$total passed (exit $rc; log $log)"
-  if [ "$rc" -ne 0 ] || [ "$total" -eq 0 ]; then
-    tail -n 60 "$log" >&2
-    FAILED=1
-  fi
-  PASSED=$passed TOTAL=$total
+  catch_suite_run "$name [$spec]" "$ARM64_BUILD/qemu-$name-$((++RUNS)).log" \
+    env -C "$ARM64_BUILD" "${QEMU[@]}" "$binary" "${args[@]}" || FAILED=1
+  PASSED=$CATCH_PASSED TOTAL=$CATCH_TOTAL
 }
 
 skips=""

@@ -1,19 +1,15 @@
 // destroy() is quick from every state, and legal right after any event.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <string>
 
 #include "capi_harness.h"
 #include "capi_server.h"
+#include "loopback_socket.h"
 #include "tether/tether.h"
 
 using namespace tether::capi_test;
+using tether::test_support::LoopbackSocket;
 
 namespace {
 
@@ -21,37 +17,19 @@ namespace {
 // handshake, so a client hangs in the WebSocket handshake (CONNECTING).
 class SilentPort {
  public:
-  SilentPort() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof(address);
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&address), length) == 0);
-    REQUIRE(::listen(fd_, 16) == 0);
-    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0);
-    port_ = ntohs(address.sin_port);
-  }
-  ~SilentPort() {
-    if (peer_ >= 0) ::close(peer_);
-    ::close(fd_);
-  }
-  std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_); }
+  SilentPort() : listener_(LoopbackSocket::listen_on()) { REQUIRE(listener_.valid()); }
+  std::string url() const { return "ws://127.0.0.1:" + std::to_string(listener_.local_port()); }
 
   // Accepts the first client and waits until it has sent something (for
   // wss, its TLS ClientHello), which then stays unanswered.
   bool wait_for_client_bytes(int timeout_ms) {
-    pollfd listener{fd_, POLLIN, 0};
-    if (::poll(&listener, 1, timeout_ms) != 1) return false;
-    peer_ = ::accept(fd_, nullptr, nullptr);
-    pollfd peer{peer_, POLLIN, 0};
-    return peer_ >= 0 && ::poll(&peer, 1, timeout_ms) == 1;
+    peer_ = listener_.accept_client(timeout_ms);
+    return peer_.wait_readable(timeout_ms);
   }
 
  private:
-  int fd_ = -1;
-  int peer_ = -1;
-  uint16_t port_ = 0;
+  LoopbackSocket listener_;
+  LoopbackSocket peer_;
 };
 
 }  // namespace

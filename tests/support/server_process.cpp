@@ -1,6 +1,7 @@
+// What every platform shares: the startup line, restarts, run_process.
+// The server itself is a local child (server_process_child.cpp) or, on
+// Windows, a Linux process run by the agent (server_process_agent.cpp).
 #include "server_process.h"
-
-#include <signal.h>
 
 #include <charconv>
 #include <string_view>
@@ -23,12 +24,6 @@ uint16_t port_of(const std::string& url) {
   return parsed.ec == std::errc() && parsed.ptr == end ? port : 0;
 }
 
-std::string last_lines(const std::vector<std::string>& lines, size_t count) {
-  std::string text;
-  for (size_t i = lines.size() > count ? lines.size() - count : 0; i < lines.size(); ++i) text += lines[i] + "\n";
-  return text;
-}
-
 }  // namespace
 
 ServerProcess::ServerProcess(std::string binary, std::vector<std::string> args, uint16_t port)
@@ -36,31 +31,11 @@ ServerProcess::ServerProcess(std::string binary, std::vector<std::string> args, 
 
 ServerProcess::~ServerProcess() { kill(); }
 
-bool ServerProcess::start(int64_t timeout_ms) {
-  error_.clear();
-  startup_line_.clear();
-  url_.clear();
-  if (binary_.empty()) {
-    error_ = "no tether-server binary (use tether_use_server_binary() in CMake)";
-    return false;
-  }
-  std::vector<std::string> args = args_;
-  args.push_back("--listen");
-  args.push_back("127.0.0.1:" + std::to_string(port_));
-  if (!child_.spawn(binary_, args, error_)) return false;
-
-  std::string line;
-  if (!child_.wait_first_stdout_line(line, timeout_ms)) {
-    child_.kill();
-    error_ = "no startup line within " + std::to_string(timeout_ms) + " ms (exit code " +
-             std::to_string(child_.exit_code()) + "); log:\n" + last_lines(child_.stderr_lines(), 10);
-    return false;
-  }
+bool ServerProcess::take_startup_line(const std::string& line) {
   startup_line_ = line;
   const size_t marker = line.find(kStartupMarker);
   const uint16_t port = marker != std::string::npos ? port_of(line) : 0;
   if (port == 0) {
-    child_.kill();
     error_ = "unexpected startup line: " + line;
     return false;
   }
@@ -70,26 +45,15 @@ bool ServerProcess::start(int64_t timeout_ms) {
 }
 
 bool ServerProcess::restart(int64_t timeout_ms) {
-  if (child_.running()) {
+  if (!has_exited()) {
     error_ = "still running";
     return false;
   }
   return start(timeout_ms);
 }
 
-int ServerProcess::stop(int64_t timeout_ms) {
-  if (!terminate()) return child_.exit_code();
-  if (child_.wait_exit(timeout_ms)) return child_.exit_code();
-  child_.kill();
-  return -1;
-}
-
-bool ServerProcess::terminate() { return child_.send_signal(SIGTERM); }
-
-void ServerProcess::kill() { child_.kill(); }
-
 bool ServerProcess::log_contains(const std::string& needle) const {
-  for (const std::string& line : child_.stderr_lines()) {
+  for (const std::string& line : log_lines()) {
     if (line.find(needle) != std::string::npos) return true;
   }
   return false;

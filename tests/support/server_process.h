@@ -1,5 +1,11 @@
 #pragma once
-// The real tether-server binary as a child process (POSIX; tests only).
+// The real tether-server binary as a child process (tests only).
+//
+// On Windows (the suites cross-built for Wine) the server is a Linux binary
+// that a Windows process cannot start or signal, so the tether-server runs
+// on the Linux side: tether-test-server-agent (server_agent.cpp) starts,
+// kills and reads it on request, over a loopback connection named by
+// TETHER_TEST_SERVER_AGENT=PORT. The calls below mean the same either way.
 //
 // CMake: link tether::test_support and call tether_use_server_binary(<target>);
 // that builds tether-server first and defines TETHER_SERVER_PATH, which this
@@ -16,6 +22,7 @@
 #include <vector>
 
 #include "child_process.h"
+#include "loopback_socket.h"
 
 namespace tether::test_support {
 
@@ -49,32 +56,43 @@ class ServerProcess {
   // SIGTERM without waiting, for tests that run their own loop meanwhile;
   // then poll has_exited() and read exit_code().
   bool terminate();
-  bool has_exited() { return !child_.running(); }
-  int exit_code() const { return child_.exit_code(); }
+  bool has_exited();
+  int exit_code() const;
   void kill();  // SIGKILL and reap: a crash
 
   uint16_t port() const { return port_; }
   const std::string& url() const { return url_; }  // ws://127.0.0.1:PORT or wss://...
   const std::string& startup_line() const { return startup_line_; }
   const std::string& error() const { return error_; }
-  int pid() const { return child_.pid(); }
+  int pid() const;
 
   // The server's stderr log, one entry per line, across restarts.
-  std::vector<std::string> log_lines() const { return child_.stderr_lines(); }
+  std::vector<std::string> log_lines() const;
   bool log_contains(const std::string& needle) const;
   // Blocks this thread (not an EventLoop) until a log line contains `needle`.
-  bool wait_for_log(const std::string& needle, int64_t timeout_ms = kServerStartTimeoutMs) {
-    return child_.wait_stderr_contains(needle, timeout_ms);
-  }
+  bool wait_for_log(const std::string& needle, int64_t timeout_ms = kServerStartTimeoutMs);
 
  private:
+  // Takes "<program> listening on <url>": sets url_ and port_, or error_.
+  bool take_startup_line(const std::string& line);
+
   std::string binary_;
   std::vector<std::string> args_;
   uint16_t port_;
   std::string url_;
   std::string startup_line_;
   std::string error_;
+#ifdef _WIN32
+  // One agent call: sends `request`, returns the answer's fields after "ok"
+  // (false with error_ set on "error" or a lost agent).
+  bool call_agent(const std::string& request, std::vector<std::string>& answer, int64_t timeout_ms) const;
+  mutable LoopbackSocket agent_;  // one connection per server; closing it kills the server
+  mutable std::string agent_error_;
+  mutable int exit_code_ = -1;
+  int pid_ = -1;
+#else
   ChildProcess child_;
+#endif
 };
 
 // Runs tether-server (or any program) to completion, for --help and bad

@@ -1,6 +1,7 @@
 // EventLoop: posting across threads, one-shot timers, stop and run_until.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -38,6 +39,37 @@ TEST_CASE("EventLoop stop from another thread ends run()", "[transport]") {
   // A stop() before run() is not lost.
   loop.stop();
   loop.run();
+}
+
+// The engine drops its WsClient and stops in one task: nothing queued behind
+// that task may run, on any platform (Windows' IOCP would run it otherwise;
+// the C API suite under Wine crashed in destroy before run() took care).
+TEST_CASE("EventLoop runs no handler after the one that called stop()", "[transport]") {
+  EventLoop loop;
+  std::vector<int> order;
+  loop.set_timer(0, [&] { order.push_back(1); });
+  loop.post([&] {
+    order.push_back(2);
+    loop.post([&] { order.push_back(4); });  // queued behind this task
+    loop.stop();
+  });
+  loop.post([&] { order.push_back(3); });  // already queued when stop() comes
+  // The timer may be due before or after the tasks; either way nothing runs
+  // after the stopping task.
+  loop.run();
+  REQUIRE_FALSE(order.empty());
+  CHECK(order.back() == 2);
+  CHECK(std::count(order.begin(), order.end(), 3) == 0);
+  CHECK(std::count(order.begin(), order.end(), 4) == 0);
+  // The next run() takes them up, in the order they were queued.
+  loop.post([&] { loop.stop(); });
+  loop.run();
+  CHECK(std::count(order.begin(), order.end(), 1) <= 1);  // once, if it came yet
+  const auto three = std::find(order.begin(), order.end(), 3);
+  const auto four = std::find(order.begin(), order.end(), 4);
+  CHECK(three != order.end());
+  CHECK(four != order.end());
+  CHECK(three < four);
 }
 
 TEST_CASE("EventLoop timers fire once, in deadline order, and can be cancelled", "[transport]") {
