@@ -82,10 +82,14 @@ void EventLoop::run() noexcept {
   io.restart();
   // Checked after restart() so a stop() racing with this call is never lost.
   if (impl_->stop_requested.exchange(false)) return;
-  for (;;) {
+  // One handler at a time, checking stop() after each: Asio's io_context
+  // stop() differs by platform. The reactor (epoll, kqueue) runs nothing
+  // after it, but Windows' IOCP still runs the completions queued ahead of
+  // its stop packet (due timers, posted tasks), which found the engine's
+  // WsClient already gone (seen under Wine: a crash in destroy).
+  while (!impl_->stop_requested.load()) {
     try {
-      io.run();
-      break;
+      io.run_one();
     } catch (...) {
       // A handler threw; the io_context stays usable, so keep serving.
     }

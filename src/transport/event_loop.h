@@ -38,7 +38,10 @@ class EventLoop {
   // drives the loop from its own frame loop instead of a thread. Returns how
   // many ran. Not from inside a handler.
   size_t poll() noexcept;
-  // Makes the current (or next) run()/run_until() return. Thread safety: any thread.
+  // Makes the current (or next) run()/run_until() return. Called from a
+  // handler, no other handler runs after that one, on every platform: the
+  // engine drops its WsClient and stops in one task, and a timer already due
+  // must not run after it. Thread safety: any thread.
   void stop() noexcept;
 
   // Queues `task` to run on the loop thread. Thread safety: any thread.
