@@ -28,11 +28,18 @@ bool is_timeout(const std::error_code& error) {
          error == asio::error::timed_out;
 }
 
+// On Windows Asio's netdb and addrinfo categories ARE the system category
+// (resolver errors are WSAHOST_NOT_FOUND and friends), so there only the
+// values tell: a category test alone would call a refused connect a DNS
+// failure (the C API suite under Wine caught that).
 bool is_dns_failure(const std::error_code& error) {
-  return error.category() == asio::error::get_netdb_category() ||
-         error.category() == asio::error::get_addrinfo_category() ||
-         error == asio::error::host_not_found || error == asio::error::host_not_found_try_again ||
-         error == asio::error::no_data || error == asio::error::no_recovery;
+  const std::error_category& category = error.category();
+  const bool resolver_category =
+      category != asio::system_category() &&
+      (category == asio::error::get_netdb_category() || category == asio::error::get_addrinfo_category());
+  return resolver_category || error == asio::error::host_not_found ||
+         error == asio::error::host_not_found_try_again || error == asio::error::no_data ||
+         error == asio::error::no_recovery || error == asio::error::service_not_found;
 }
 
 // websocketpp reports TLS handshake failures in its socket category; OpenSSL
