@@ -233,7 +233,10 @@ typedef enum tether_io_mode {
                            pumps every frame or spins on pump gets the lowest latency,
                            even on one core. The network waits while the host does not
                            pump: pump at least every heartbeat_timeout_ms, or the link is
-                           declared dead (and reconnected) */
+                           declared dead (and reconnected). On Windows, Asio's I/O
+                           completion port adds one idle helper thread per client that
+                           only wakes the port when a timer is due; no Tether code runs
+                           on it, and it ends with the client */
   TETHER_IO_MODE_FORCE_32 = 0x7fffffff
 } tether_io_mode;
 
