@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Windows x64: cross-builds tether.dll + tether.lib (mingw-w64, POSIX
-# threads, runtime linked statically), c_chat.exe and tls_trust.exe
-# (tests/windows), checks the DLL's export and import tables, and runs the
-# programs under wine64 (headless) against a native Linux tether-server on
-# 127.0.0.1: c_chat over ws:// across a server restart and over wss://, and
-# tls_trust over wss:// with a CA generated for the run (where trust comes
-# from on Windows). The Catch suites (tests/capi) are not built for Windows
-# yet: their helpers (tests/support) are POSIX-only.
+# threads, runtime linked statically), the core and C API Catch suites, the
+# C consumers, c_chat.exe and tls_trust.exe (tests/windows); checks the DLL's
+# export and import tables; and runs it all under wine64 (headless) against
+# a native Linux tether-server on 127.0.0.1:
+#   - the core suite (no sockets) and the C API suite, whose server is run
+#     on the Linux side by tether-test-server-agent (tests/support);
+#   - the C99 layout and old-ABI consumers;
+#   - c_chat over ws:// across a server restart, and over wss://;
+#   - tls_trust over wss:// with a CA generated for the run (where trust
+#     comes from on Windows).
 #
 # OpenSSL for mingw is not packaged in Debian: it is built from Debian's own
 # source package (a deb-src entry for the same suite, `apt-get source
@@ -22,6 +25,8 @@ TETHER_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export TETHER_ROOT
 # shellcheck source=lib/deps.sh
 . "$TETHER_ROOT/scripts/lib/deps.sh"
+# shellcheck source=lib/catch_suite.sh
+. "$TETHER_ROOT/scripts/lib/catch_suite.sh"
 
 WIN_BUILD="${TETHER_WIN_BUILD:-$TETHER_ROOT/build-windows}"
 NATIVE_BUILD="${TETHER_NATIVE_BUILD:-$TETHER_ROOT/build}"
@@ -177,46 +182,79 @@ if step openssl; then
 fi
 
 # Header-only dependencies from the build machine (Debian's asio,
-# websocketpp, rapidjson), staged alone: /usr/include itself on the include
-# path would shadow the mingw C library's headers with glibc's.
+# websocketpp, rapidjson, catch2), staged alone: /usr/include itself on the
+# include path would shadow the mingw C library's headers with glibc's.
 stage_host_headers() {
   local dir="$WIN_BUILD/host-headers"
   mkdir -p "$dir/include" "$dir/cmake"
   local name
-  for name in asio asio.hpp websocketpp rapidjson; do
+  for name in asio asio.hpp websocketpp rapidjson catch2; do
     [ -e "/usr/include/$name" ] || { echo "error: /usr/include/$name missing" >&2; return 1; }
     ln -sfn "/usr/include/$name" "$dir/include/$name"
   done
-  # find_package(RapidJSON) gets this config, not Debian's (/usr/include).
+  # find_package(RapidJSON) and find_package(Catch2) get these configs, not
+  # Debian's (whose include directory is /usr/include). Catch.cmake
+  # (catch_discover_tests) is Debian's own, run through the emulator (wine64).
   cat >"$dir/cmake/RapidJSONConfig.cmake" <<CONFIG
 set(RAPIDJSON_INCLUDE_DIRS "$dir/include")
 set(RapidJSON_INCLUDE_DIRS "$dir/include")
 CONFIG
+  cat >"$dir/cmake/Catch2Config.cmake" <<CONFIG
+if(NOT TARGET Catch2::Catch2)
+  add_library(Catch2::Catch2 INTERFACE IMPORTED)
+  set_target_properties(Catch2::Catch2 PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "$dir/include")
+endif()
+list(APPEND CMAKE_MODULE_PATH /usr/lib/cmake/Catch2)
+CONFIG
 }
 
+# A headless wine prefix of this script's own: no Mono or Gecko installers,
+# no display. The build needs it too: catch_discover_tests lists the core
+# suite's cases by running it under wine64.
+export WINEDLLOVERRIDES="mscoree,mshtml="
+ensure_wine_prefix() {
+  [ -f "$WINEPREFIX/system.reg" ] && return 0
+  local t
+  t=$(now)
+  mkdir -p "$WIN_BUILD"
+  wine64 wineboot --init >/dev/null 2>&1 || true
+  wineserver -w 2>/dev/null || true
+  log "wine prefix created in $(( $(now) - t ))s ($WINEPREFIX)"
+}
+
+# What is built for Windows: the DLL, c_chat, the C consumers, and the core
+# and C API suites. The server (and hiredis), the other samples, the bench
+# and the other suites stay on Linux; the C API suite reaches the Linux
+# tether-server through tether-test-server-agent (tests/support).
+WIN_TARGETS=(tether tether_c_chat tether_core_tests tether_capi_tests tether_capi_layout tether_capi_old_abi)
 WIN_CMAKE="$WIN_BUILD/tether"
 if step build; then
   t=$(now)
   stage_host_headers
+  ensure_wine_prefix
   launcher=()
   if command -v ccache >/dev/null; then
     export CCACHE_BASEDIR="$TETHER_ROOT" CCACHE_NOHASHDIR=1
     launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   fi
-  # The library and c_chat only: the server (and hiredis), the other samples,
-  # the bench and the Catch suites (POSIX test helpers) stay on Linux.
+  # TETHER_SERVER_BINARY_OVERRIDE only names the server: on Windows the
+  # agent runs the native one it was given (server_process.h).
   cmake -S "$TETHER_ROOT" -B "$WIN_CMAKE" \
     -DCMAKE_TOOLCHAIN_FILE="$TETHER_ROOT/cmake/toolchains/mingw-w64-x86_64.cmake" \
     -DCMAKE_BUILD_TYPE=Release \
     -DOPENSSL_ROOT_DIR="$OPENSSL_PREFIX" \
     -DRapidJSON_DIR="$WIN_BUILD/host-headers/cmake" \
+    -DCatch2_DIR="$WIN_BUILD/host-headers/cmake" \
     -DTETHER_ASIO_INCLUDE_DIR="$WIN_BUILD/host-headers/include" \
     -DTETHER_WEBSOCKETPP_INCLUDE_DIR="$WIN_BUILD/host-headers/include" \
-    -DTETHER_BUILD_TESTS=OFF -DTETHER_BUILD_BENCH=OFF -DTETHER_BUILD_SERVER=OFF \
+    -DTETHER_BUILD_TESTS=ON -DTETHER_SERVER_BINARY_OVERRIDE=tether-server \
+    -DTETHER_BUILD_BENCH=OFF -DTETHER_BUILD_SERVER=OFF \
     -DTETHER_BUILD_SAMPLES=ON -DTETHER_BUILD_STATIC=OFF -DTETHER_INSTALL=OFF \
     "${launcher[@]}" >"$WIN_BUILD/cmake-configure.log" ||
     { cat "$WIN_BUILD/cmake-configure.log"; exit 1; }
-  cmake --build "$WIN_CMAKE" -j "$(nproc 2>/dev/null || echo 2)" --target tether tether_c_chat
+  targets=()
+  for target in "${WIN_TARGETS[@]}"; do targets+=(--target "$target"); done
+  cmake --build "$WIN_CMAKE" -j "$(nproc 2>/dev/null || echo 2)" "${targets[@]}"
   # What ships: no symbol tables (the static C++ runtime and OpenSSL made it 10 MB).
   "$MINGW-strip" --strip-unneeded "$WIN_CMAKE/bin/tether.dll"
   # tls_trust.exe: the Windows trust check (tests/windows/tls_trust.c).
@@ -283,14 +321,7 @@ if step run; then
   }
   trap cleanup EXIT
 
-  # A headless prefix: no Mono or Gecko installers, no display needed.
-  export WINEDLLOVERRIDES="mscoree,mshtml="
-  if [ ! -f "$WINEPREFIX/system.reg" ]; then
-    t=$(now)
-    wine64 wineboot --init >/dev/null 2>&1 || true
-    wineserver -w 2>/dev/null || true
-    log "wine prefix created in $(( $(now) - t ))s ($WINEPREFIX)"
-  fi
+  ensure_wine_prefix
   # tether.dll beside the programs (bin/), where Windows looks first.
 
   secret="win-$RANDOM$RANDOM$RANDOM"
@@ -326,6 +357,45 @@ if step run; then
     return 1
   }
   passed=0 total=0
+
+  # The Catch suites. The C API one asks the agent (a Linux program) for
+  # each tether-server it needs; the core one needs none.
+  if [ ! -x "$NATIVE_BUILD/bin/tether-test-server-agent" ]; then
+    tether_build "$NATIVE_BUILD" --target tether_test_server_agent >/dev/null
+  fi
+  cp "$NATIVE_BUILD/bin/tether-test-server-agent" "$work/"
+  "$work/tether-test-server-agent" --server "$work/tether-server" >"$work/agent.out" 2>"$work/agent.log" &
+  server_pids+=($!)
+  agent_port=""
+  for _ in $(seq 1 200); do
+    agent_port=$(sed -n 's/.* listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/agent.out")
+    [ -n "$agent_port" ] && break
+    sleep 0.05
+  done
+  [ -n "$agent_port" ] || { echo "error: tether-test-server-agent did not start" >&2; cat "$work/agent.log" >&2; exit 1; }
+  suites_ok=1
+  t=$(now)
+  catch_suite_run "core suite under wine64" "$work/core_tests.txt" \
+    env -C "$BIN" timeout 600 wine64 ./tether_core_tests.exe || suites_ok=0
+  core_result="$CATCH_PASSED/$CATCH_TOTAL"
+  passed=$((passed + CATCH_PASSED)); total=$((total + CATCH_TOTAL))
+  catch_suite_run "C API suite under wine64" "$work/capi_tests.txt" \
+    env -C "$BIN" TETHER_TEST_SERVER_AGENT="$agent_port" timeout 600 wine64 ./tether_capi_tests.exe || suites_ok=0
+  capi_result="$CATCH_PASSED/$CATCH_TOTAL"
+  passed=$((passed + CATCH_PASSED)); total=$((total + CATCH_TOTAL))
+  [ "$suites_ok" = 1 ] || total=$((total + 1))  # a crashed suite counts as a failure
+  log "suites: core $core_result, capi $capi_result passed ($(( $(now) - t ))s)"
+  consumers=0
+  for exe in tether_capi_layout.exe tether_capi_old_abi.exe; do
+    total=$((total + 1))
+    if (cd "$BIN" && timeout 60 wine64 "./$exe") >"$work/$exe.txt" 2>&1; then
+      passed=$((passed + 1)); consumers=$((consumers + 1))
+    else
+      echo "error: $exe failed under wine64:" >&2; tr -d '\r' <"$work/$exe.txt" >&2
+    fi
+  done
+  log "C consumers (layout, old ABI): $consumers/2 passed"
+
   start_server ws 127.0.0.1:0
   ws_url=$server_url
   # As tests/capi's [sample] case: the server is killed (SIGKILL) once the
@@ -401,7 +471,7 @@ if step run; then
   trust_line="$trust_pass/$trust_total passed"
   log "tls_trust.exe: $trust_line ($(( $(now) - t ))s)"
   passed=$((passed + trust_pass)); total=$((total + trust_total))
-  RUN_SUMMARY="c_chat ws $ws_result, wss $wss_result; tls trust $trust_line; $passed/$total under wine64"
+  RUN_SUMMARY="core $core_result, capi $capi_result passed, C consumers $consumers/2; c_chat ws ${ws_result%% *}, wss $wss_result; tls trust $trust_line; $passed/$total under wine64"
   cleanup
   trap - EXIT
 fi
