@@ -163,6 +163,15 @@ if step openssl; then
     log "building OpenSSL ($(basename "$(cat "$OPENSSL_SRC/.tether-dsc" 2>/dev/null || echo "?")")) for mingw64, static, no tests, into $OPENSSL_PREFIX"
     rm -rf "$OPENSSL_PREFIX"
     (
+      # ccache in masquerade mode: a directory whose x86_64-w64-mingw32-gcc
+      # is ccache, first in PATH (ccache drops it to find the real one). The
+      # build tree is cached, but a clean clone starts without one: with a
+      # warm ccache its OpenSSL build takes about a minute instead of 4-6.
+      if command -v ccache >/dev/null; then
+        mkdir -p "$WIN_BUILD/ccache-bin"
+        ln -sfn "$(command -v ccache)" "$WIN_BUILD/ccache-bin/$MINGW-gcc"
+        export PATH="$WIN_BUILD/ccache-bin:$PATH" CCACHE_BASEDIR="$OPENSSL_SRC" CCACHE_NOHASHDIR=1
+      fi
       cd "$OPENSSL_SRC"
       if [ -f Makefile ]; then make -s clean >/dev/null 2>&1 || true; fi
       # x86_64-w64-mingw32-gcc is the -posix compiler (the alternative the

@@ -12,6 +12,8 @@
 #                                        built with Emscripten, in headless Chromium)
 #   TETHER_ARM64=0 ./scripts/test.sh     skip the ARM64 cross build and its tests under qemu
 #                                        (scripts/cross-arm64.sh)
+#   TETHER_WINDOWS=0 ./scripts/test.sh   skip the Windows cross build and its tests under Wine
+#                                        (scripts/cross-windows.sh)
 set -euo pipefail
 TETHER_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib/deps.sh
@@ -43,6 +45,12 @@ if [ "${TETHER_ARM64:-1}" != 0 ]; then
   arm64_started=$SECONDS
   "$TETHER_ROOT/scripts/cross-arm64.sh"
   echo "== arm64: passed in $((SECONDS - arm64_started)) s"
+fi
+if [ "${TETHER_WINDOWS:-1}" != 0 ]; then
+  windows_started=$SECONDS
+  # The native server, token tool and test agent come from ./build.
+  TETHER_NATIVE_BUILD="$TETHER_ROOT/build" "$TETHER_ROOT/scripts/cross-windows.sh"
+  echo "== windows: passed in $((SECONDS - windows_started)) s"
 fi
 if [ "${TETHER_SANITIZE:-1}" != 0 ]; then
   # Benchmarks measure nothing useful under sanitizers.
