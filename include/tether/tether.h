@@ -439,9 +439,9 @@ TETHER_API int32_t tether_client_set_token(tether_client* client, const char* to
  * - Channel names: 1..256 bytes of valid UTF-8 without NUL (INVALID_CHANNEL).
  * - Payloads: one JSON value, valid UTF-8, arrays and objects nested at most
  *   32 deep (INVALID_PAYLOAD).
- * - Envelope: a channel message costs 127 bytes plus its channel name (a '"'
+ * - Envelope: a channel message costs 171 bytes plus its channel name (a '"'
  *   or '\' counts 2 bytes, a control character 6) on top of the payload. The
- *   largest payload is therefore max_message_bytes - 127 - channel bytes, or
+ *   largest payload is therefore max_message_bytes - 171 - channel bytes, or
  *   less when the server advertises a smaller frame limit at authentication
  *   (PAYLOAD_TOO_LARGE).
  * - Batches: the library packs at most 4096 messages into one frame, or the
@@ -653,8 +653,10 @@ TETHER_API int32_t tether_client_pool_stats(tether_client* client, tether_stats*
 /* Simulates a bad network on every connection: `latency_ms` added to each
  * direction and a `drop_rate` probability that a frame vanishes. (0, 0)
  * turns it off (the default). For testing your game, never for production.
- * Returns: TETHER_OK. Errors: INVALID_HANDLE, INVALID_ARGUMENT (latency < 0,
- *   drop_rate outside [0, 1)). Thread safety: any thread. */
+ * Frames already delayed keep their place: the link stays in order.
+ * Returns: TETHER_OK. Errors: INVALID_HANDLE, INVALID_ARGUMENT (latency_ms
+ *   outside 0..604800000, 7 days; drop_rate outside [0, 1)). Thread safety:
+ *   any thread. */
 TETHER_API int32_t tether_client_simulate(tether_client* client, int64_t latency_ms, double drop_rate);
 
 /* Drops connection `index`, or all with -1, as a network failure would: the

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <iterator>
+#include <limits>
 
 #include "core/codec.h"
 #include "core/json_writer.h"
@@ -186,8 +187,11 @@ size_t channel_message_bound(std::string_view channel, size_t data_bytes, bool w
     const auto byte = static_cast<unsigned char>(c);
     escaped += byte < 0x20 ? 6 : (c == '"' || c == '\\') ? 2 : 1;  // \u00XX, \" or the byte
   }
-  // Empty data is written as null.
-  return kFixed + (with_offset ? kPositionFields : 0) + escaped + std::max<size_t>(data_bytes, 4);
+  // Empty data is written as null. A host may pass any size_t: saturate
+  // rather than wrap, so an absurd size never looks small enough to fit.
+  const size_t envelope = kFixed + (with_offset ? kPositionFields : 0) + escaped;
+  const size_t data = std::max<size_t>(data_bytes, 4);
+  return data > std::numeric_limits<size_t>::max() - envelope ? std::numeric_limits<size_t>::max() : envelope + data;
 }
 
 void encode_message(const Message& msg, std::string& out) noexcept {

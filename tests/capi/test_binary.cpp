@@ -2,7 +2,7 @@
 // payloads through the real tether-server, byte for byte, each reliable send
 // resolved exactly once.
 #include <catch2/catch.hpp>
-
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -55,6 +55,49 @@ TEST_CASE("send_bytes checks channel, pointers, size and flags, never the bytes"
   CHECK(send_bytes(nullptr, "room", "x", TETHER_SEND_RELIABLE, &id) == TETHER_ERROR_INVALID_HANDLE);
   CHECK(id == 0);
   CHECK(std::string(tether_result_string(TETHER_ERROR_UNSUPPORTED)) == "unsupported");
+}
+
+// tether.h: "a channel message costs 171 bytes plus its channel name ...
+// The largest payload is therefore max_message_bytes - 171 - channel bytes".
+TEST_CASE("the largest payload tether.h promises is accepted and one byte more is refused", "[capi][binary]") {
+  tether_config config = test_config(kNowhere, "token");
+  config.max_message_bytes = 1024;
+  TestClient client(config);
+  tether_client* c = client.handle();
+  constexpr size_t kEnvelope = 171;
+  for (const std::string channel : {"a", "room:lobby", "quote\"d"}) {
+    const size_t channel_cost = channel.size() + (channel.find('"') != std::string::npos ? 1 : 0);
+    const size_t largest = config.max_message_bytes - kEnvelope - channel_cost;
+    INFO(channel << " largest " << largest);
+    CHECK(send_bytes(c, channel.c_str(), std::string(largest, 'b')) == TETHER_OK);
+    CHECK(send_bytes(c, channel.c_str(), std::string(largest + 1, 'b')) == TETHER_ERROR_PAYLOAD_TOO_LARGE);
+    // A JSON string of the same size: the payload is its bytes, quotes included.
+    const std::string json = "\"" + std::string(largest - 2, 'j') + "\"";
+    CHECK(tether_client_send(c, channel.c_str(), json.data(), json.size(), 0, nullptr) == TETHER_OK);
+    const std::string longer = "\"" + std::string(largest - 1, 'j') + "\"";
+    CHECK(tether_client_send(c, channel.c_str(), longer.data(), longer.size(), 0, nullptr) ==
+          TETHER_ERROR_PAYLOAD_TOO_LARGE);
+  }
+}
+
+// A length no buffer can have is refused as too large before anything reads
+// or copies the payload (sizes near SIZE_MAX once wrapped around to "fits").
+TEST_CASE("absurd payload lengths are PAYLOAD_TOO_LARGE, whatever the queue limits", "[capi][binary]") {
+  tether_config config = test_config(kNowhere, "token");
+  config.queue_max_bytes = UINT64_MAX;
+  TestClient client(config);
+  tether_client* c = client.handle();
+  const char byte = 'x';
+  for (const size_t length : {SIZE_MAX, SIZE_MAX - 9, SIZE_MAX - 100, SIZE_MAX - 170, SIZE_MAX / 2}) {
+    INFO(length);
+    CHECK(tether_client_send_bytes(c, "room:1", &byte, length, TETHER_SEND_RELIABLE, nullptr) ==
+          TETHER_ERROR_PAYLOAD_TOO_LARGE);
+    CHECK(tether_client_send(c, "room:1", &byte, length, 0, nullptr) == TETHER_ERROR_PAYLOAD_TOO_LARGE);
+  }
+  tether_stats stats{};
+  stats.struct_size = sizeof(stats);
+  REQUIRE(tether_client_pool_stats(c, &stats) == TETHER_OK);
+  CHECK(stats.queued == 0);
 }
 
 TEST_CASE("binary payloads round-trip through the real server, each reliable send acked once",
