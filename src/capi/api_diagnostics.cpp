@@ -6,6 +6,7 @@
 
 #include "capi/api_guard.h"
 #include "capi/enum_mapping.h"
+#include "core/time.h"
 #include "tether/tether.h"
 
 using tether::capi::call_with_client;
@@ -77,7 +78,10 @@ int32_t tether_client_pool_stats(tether_client* client, tether_stats* out_stats)
 
 int32_t tether_client_simulate(tether_client* client, int64_t latency_ms, double drop_rate) {
   return call_with_client(client, [latency_ms, drop_rate](ClientHandle& c) -> int32_t {
-    if (latency_ms < 0) return c.fail(TETHER_ERROR_INVALID_ARGUMENT, "simulate: latency_ms must be >= 0");
+    // At most the longest duration anywhere else (7 days): now + latency stays far from overflow.
+    if (latency_ms < 0 || latency_ms > tether::core::kMaxDurationMs) {
+      return c.fail(TETHER_ERROR_INVALID_ARGUMENT, "simulate: latency_ms must be in 0..604800000");
+    }
     if (!(drop_rate >= 0 && drop_rate < 1)) {
       return c.fail(TETHER_ERROR_INVALID_ARGUMENT, "simulate: drop_rate must be in [0, 1)");
     }

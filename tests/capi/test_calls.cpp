@@ -2,6 +2,8 @@
 // and channel checks, queue limits, wrong state, argument checks, names.
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdint>
+#include <limits>
 #include <set>
 #include <string>
 #include <thread>
@@ -164,6 +166,11 @@ TEST_CASE("stats, simulator and log level reject bad arguments", "[capi]") {
   CHECK(tether_client_simulate(c, -1, 0) == TETHER_ERROR_INVALID_ARGUMENT);
   CHECK(tether_client_simulate(c, 0, 1.0) == TETHER_ERROR_INVALID_ARGUMENT);
   CHECK(tether_client_simulate(c, 0, -0.1) == TETHER_ERROR_INVALID_ARGUMENT);
+  // Beyond 7 days (604800000 ms) a latency would overflow now + latency.
+  CHECK(tether_client_simulate(c, INT64_MAX, 0) == TETHER_ERROR_INVALID_ARGUMENT);
+  CHECK(tether_client_simulate(c, 604800001, 0) == TETHER_ERROR_INVALID_ARGUMENT);
+  CHECK(tether_client_simulate(c, 604800000, 0) == TETHER_OK);
+  CHECK(tether_client_simulate(c, 0, std::numeric_limits<double>::quiet_NaN()) == TETHER_ERROR_INVALID_ARGUMENT);
   CHECK(tether_client_simulate(c, 50, 0.5) == TETHER_OK);
   CHECK(tether_client_simulate(c, 0, 0) == TETHER_OK);
   CHECK(tether_client_simulate_cut(c, 2) == TETHER_ERROR_INVALID_ARGUMENT);
