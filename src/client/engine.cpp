@@ -228,12 +228,23 @@ class Engine::Impl {
     config_.simulation = simulation;
   }
 
+  // Cuts the connections open now, not whatever is open when the loop gets
+  // to it: a cut made while offline must not kill the connection that a
+  // later connect() opens (the loop may open it before this task runs).
   void simulate_cut(int32_t index) {
-    loop_.post([this, index] {
+    std::vector<std::pair<uint32_t, ConnectionId>> open;
+    {
       std::lock_guard<std::mutex> lock(mutex_);
       for (auto& slot : slots_) {
         if (index >= 0 && slot->index != static_cast<uint32_t>(index)) continue;
-        if (slot->connection != kNoConnection) ws_->abort(slot->connection);
+        if (slot->connection != kNoConnection) open.emplace_back(slot->index, slot->connection);
+      }
+    }
+    if (open.empty()) return;
+    loop_.post([this, open = std::move(open)] {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (const auto& [slot_index, connection] : open) {
+        if (slots_[slot_index]->connection == connection) ws_->abort(connection);
       }
     });
   }

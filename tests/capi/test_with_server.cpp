@@ -177,6 +177,28 @@ TEST_CASE("a cut connection resumes its session", "[capi][integration]") {
   CHECK(client.saw_state(TETHER_STATE_RECONNECTING));
 }
 
+// simulate_cut drops the connections open when it is called. Made while
+// offline it has nothing to drop, and must not drop the connection a later
+// connect() opens (it did: the cut ran on the loop after that connect).
+TEST_CASE("a cut made while offline leaves the next connection alone", "[capi][integration]") {
+  RunningServer s;
+  TestClient client(s.server.url(), mint_token("erin"));
+  REQUIRE(tether_client_subscribe(client.handle(), "room:cut") == TETHER_OK);  // queues work for the loop
+  REQUIRE(tether_client_simulate_cut(client.handle(), -1) == TETHER_OK);
+  REQUIRE(tether_client_connect(client.handle()) == TETHER_OK);
+  REQUIRE(client.wait_state(TETHER_STATE_READY));
+  uint64_t id = 0;
+  const std::string json = "{\"n\":1}";
+  REQUIRE(tether_client_send(client.handle(), "room:cut", json.data(), json.size(), TETHER_SEND_RELIABLE, &id) ==
+          TETHER_OK);
+  REQUIRE(client.pump_until([&] {
+    return client.find(TETHER_EVENT_ACK, [&](const RecordedEvent& e) { return e.message_id == id; }) != nullptr;
+  }));
+  CHECK(client.count_state(TETHER_STATE_CONNECTING) == 1);
+  CHECK_FALSE(client.saw_state(TETHER_STATE_RECONNECTING));
+  CHECK(client.find(TETHER_EVENT_TRANSPORT_ERROR) == nullptr);
+}
+
 TEST_CASE("a rejected token: AUTH_FAILED, UNAUTHORIZED, and set_token recovers", "[capi][integration]") {
   RunningServer s;
   TestClient client(s.server.url(), mint_token("frank", tether::test_support::all_channels(), -60000));
