@@ -195,7 +195,12 @@ void ClientSession::send_subscription(MessageType type, std::string_view channel
   } else {
     // Replayed after auth when the server resumes our session; a fresh
     // session gets the whole wanted set instead.
-    offline_subscription_ops_.push_back({type, std::string(channel)});
+    const auto pending = offline_subscription_ops_.find(channel);
+    if (pending != offline_subscription_ops_.end()) {
+      pending->second = type;
+    } else {
+      offline_subscription_ops_.emplace(std::string(channel), type);
+    }
   }
 }
 
@@ -512,8 +517,10 @@ void ClientSession::set_state(ClientState state, bool resumed) {
   event.kind = ClientEvent::Kind::StateChanged;
   event.state = state;
   event.resumed = resumed;
-  event.attempt = backoff_.attempts();
-  if (state == ClientState::Backoff) event.delay_ms = reconnect_delay_;
+  if (state == ClientState::Backoff) {  // tether.h: the numbers a state does not use are 0
+    event.attempt = backoff_.attempts();
+    event.delay_ms = reconnect_delay_;
+  }
   if (state == ClientState::Backoff || state == ClientState::Closed || state == ClientState::GaveUp ||
       state == ClientState::Unauthorized) {
     event.close_code = last_close_code_;

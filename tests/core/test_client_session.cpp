@@ -152,6 +152,24 @@ TEST_CASE("client auth timeout counts as a failed attempt and backs off", "[core
   REQUIRE(err != nullptr);
   CHECK(err->code == "auth_timeout");
   CHECK(p.client.attempts() == 1);
+  // Only RECONNECTING (Backoff) carries attempt and delay (tether.h: the
+  // numbers a state does not use are 0), also once the link is back.
+  // The blackhole was that connection's alone: the next one gets through.
+  REQUIRE(p.run_until([&] { return p.client.state() == ClientState::Ready; }, 20000));
+  bool saw_backoff = false;
+  for (const ClientEvent& e : p.client_events) {
+    if (e.kind != ClientEvent::Kind::StateChanged) continue;
+    INFO("state " << static_cast<int>(e.state));
+    if (e.state == ClientState::Backoff) {
+      saw_backoff = true;
+      CHECK(e.attempt == 1);
+      CHECK(e.delay_ms > 0);
+    } else {
+      CHECK(e.attempt == 0);
+      CHECK(e.delay_ms == 0);
+    }
+  }
+  CHECK(saw_backoff);
 }
 
 TEST_CASE("a bad token ends in Unauthorized without a reconnect loop", "[core][session][auth]") {
@@ -366,6 +384,41 @@ TEST_CASE("a reconnect resumes the session: server-side subscriptions and state 
   CHECK(last_event(p, ClientEvent::Kind::AuthOk)->resumed);
   CHECK(p.server()->state()->subscriptions.count("news") == 1);
   CHECK(p.client.counters().reconnects == 1);
+}
+
+// A host toggling subscriptions while offline: the session keeps the last
+// call per channel (memory stays at one entry per channel), and a resume
+// replays just that: one confirmation per channel, the final state right.
+TEST_CASE("subscriptions toggled while offline replay as the last call per channel", "[core][session]") {
+  SimPair p;
+  p.connect();
+  REQUIRE(p.run_until([&] { return is_ready(p); }, 1000));
+  p.client.subscribe("news", p.now);
+  p.advance(100);
+  REQUIRE(p.server()->state()->subscriptions.count("news") == 1);
+  p.cut();
+  REQUIRE(p.client.state() != ClientState::Ready);
+  constexpr int kToggles = 20000;
+  for (int i = 0; i < kToggles; ++i) {
+    REQUIRE(p.client.unsubscribe("news", p.now) == SendStatus::Ok);
+    REQUIRE(p.client.subscribe("news", p.now) == SendStatus::Ok);
+    REQUIRE(p.client.subscribe("tmp", p.now) == SendStatus::Ok);
+    REQUIRE(p.client.unsubscribe("tmp", p.now) == SendStatus::Ok);
+  }
+  REQUIRE(p.client.unsubscribe("news", p.now) == SendStatus::Ok);  // ends unsubscribed
+  REQUIRE(p.client.subscribe("later", p.now) == SendStatus::Ok);
+  const size_t confirmations_before =
+      count_events(p, ClientEvent::Kind::Subscribed) + count_events(p, ClientEvent::Kind::Unsubscribed);
+  REQUIRE(p.run_until([&] { return is_ready(p); }, 5000));
+  REQUIRE(last_event(p, ClientEvent::Kind::AuthOk)->resumed);
+  p.advance(200);
+  CHECK(p.server()->state()->subscriptions.count("news") == 0);
+  CHECK(p.server()->state()->subscriptions.count("tmp") == 0);
+  CHECK(p.server()->state()->subscriptions.count("later") == 1);
+  // news: one unsubscribe; tmp: one unsubscribe; later: one subscribe.
+  const size_t confirmations =
+      count_events(p, ClientEvent::Kind::Subscribed) + count_events(p, ClientEvent::Kind::Unsubscribed);
+  CHECK(confirmations - confirmations_before == 3);
 }
 
 TEST_CASE("when the server lost the session, the client starts fresh and resubscribes", "[core][session]") {
