@@ -9,6 +9,7 @@
 // poll_transmit() and poll_event(), then call handle_timeout() at or after
 // next_timeout(). Early or repeated handle_timeout() calls are harmless.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -232,10 +233,10 @@ class ClientSession {
   size_t frame_limit() const;
 
  private:
-  struct PendingSubscription {
-    MessageType type;
-    std::string channel;
-  };
+  // Subscribes and unsubscribes made while not Ready, replayed on a resumed
+  // session: the last one per channel, so a host toggling a channel while
+  // offline holds one entry, not one per call.
+  using PendingSubscriptions = std::map<std::string, MessageType, std::less<>>;
 
   void set_state(ClientState state, bool resumed = false);
   void begin_connect(TimeMs now);
@@ -290,7 +291,7 @@ class ClientSession {
 
   std::string session_id_;               // from auth_success, presented to resume
   WantedChannels subscriptions_;         // wanted channels, re-sent on a fresh session
-  std::vector<PendingSubscription> offline_subscription_ops_;
+  PendingSubscriptions offline_subscription_ops_;
 
   TimeMs connect_deadline_ = kNever;
   TimeMs auth_deadline_ = kNever;

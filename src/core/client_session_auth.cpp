@@ -67,7 +67,7 @@ void ClientSession::handle_auth_success(Message&& msg, TimeMs now) {
   ever_authenticated_ = true;
 
   // Bring the server's subscriptions in line with what the host wants.
-  std::vector<PendingSubscription> ops;
+  PendingSubscriptions ops;
   ops.swap(offline_subscription_ops_);
   set_state(ClientState::Ready, resumed);
   if (token_waiting_) {
@@ -75,7 +75,7 @@ void ClientSession::handle_auth_success(Message&& msg, TimeMs now) {
     send_refresh(now);
   }
   if (resumed && !recovered) {
-    for (const PendingSubscription& op : ops) send_subscription(op.type, op.channel);
+    for (const auto& [channel, type] : ops) send_subscription(type, channel);
   } else {
     for (const auto& wanted : subscriptions_.entries()) send_subscription(MessageType::Subscribe, wanted.first);
   }
