@@ -73,19 +73,22 @@ echo "== arm64: cross-built in $((SECONDS - t)) s"
 BIN="$ARM64_BUILD/bin"
 LIB=$(readlink -f "$ARM64_BUILD/src/capi/libtether.so")
 
-# c_chat is an aarch64 program that tether_capi_tests (itself under qemu)
-# starts with execv. Without binfmt_misc the kernel cannot run it, so c_chat
-# becomes a native shell wrapper that runs the real one under qemu. A relink
-# (c_chat newer than its sources no longer) writes the ELF again: swap again.
-if file -b "$BIN/c_chat" | grep -q '^ELF'; then
-  mv -f "$BIN/c_chat" "$BIN/c_chat.aarch64"
-fi
-cat >"$BIN/c_chat" <<EOF
+# c_chat and tether_capi_exit_live are aarch64 programs that
+# tether_capi_tests (itself under qemu) starts with execv. Without
+# binfmt_misc the kernel cannot run them, so each becomes a native shell
+# wrapper that runs the real one under qemu. A relink (a program newer than
+# its sources no longer) writes the ELF again: swap again.
+for program in c_chat tether_capi_exit_live; do
+  if file -b "$BIN/$program" | grep -q '^ELF'; then
+    mv -f "$BIN/$program" "$BIN/$program.aarch64"
+  fi
+  cat >"$BIN/$program" <<EOF
 #!/bin/sh
-# Written by scripts/cross-arm64.sh: the aarch64 c_chat under qemu-user.
-exec ${QEMU[*]} "\$(dirname "\$0")/c_chat.aarch64" "\$@"
+# Written by scripts/cross-arm64.sh: the aarch64 $program under qemu-user.
+exec ${QEMU[*]} "\$(dirname "\$0")/$program.aarch64" "\$@"
 EOF
-chmod +x "$BIN/c_chat"
+  chmod +x "$BIN/$program"
+done
 
 # ---- 4. 16 KB page alignment ----------------------------------------------
 phase "page alignment"
@@ -107,6 +110,7 @@ check_alignment "$LIB"
 check_alignment "$BIN/tether_core_tests"
 check_alignment "$BIN/tether_capi_tests"
 check_alignment "$BIN/c_chat.aarch64"
+check_alignment "$BIN/tether_capi_exit_live.aarch64"
 
 # ---- 5. the suites under qemu ----------------------------------------------
 # Runs a Catch2 binary under qemu with a test spec; sets PASSED and TOTAL.

@@ -235,7 +235,8 @@ ensure_wine_prefix() {
 # and C API suites. The server (and hiredis), the other samples, the bench
 # and the other suites stay on Linux; the C API suite reaches the Linux
 # tether-server through tether-test-server-agent (tests/support).
-WIN_TARGETS=(tether tether_c_chat tether_core_tests tether_capi_tests tether_capi_layout tether_capi_old_abi)
+WIN_TARGETS=(tether tether_c_chat tether_core_tests tether_capi_tests tether_capi_layout tether_capi_old_abi
+  tether_capi_exit_live)
 WIN_CMAKE="$WIN_BUILD/tether"
 if step build; then
   t=$(now)

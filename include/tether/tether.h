@@ -399,7 +399,13 @@ TETHER_API int32_t tether_client_create(const tether_config* config, tether_clie
  * Thread safety: any thread. A call on this client already in progress on
  *   another thread, pump() and event() included, returns before destroy
  *   frees anything (destroy waits for it); a call starting later returns
- *   INVALID_HANDLE (or NULL). */
+ *   INVALID_HANDLE (or NULL).
+ * At exit: a client never destroyed is stopped when the process exits (or
+ *   libtether is unloaded): its network thread ends, its memory is left to
+ *   the OS, and its handle becomes invalid, so a destroy from an exit
+ *   handler or static destructor that runs later is a no-op. Unresolved
+ *   sends get no events. On Windows tether.dll is stopped as it detaches,
+ *   after the program's own exit handlers, which still find it live. */
 TETHER_API void tether_client_destroy(tether_client* client);
 
 /* Starts connecting every pool connection (from IDLE, CLOSED, GAVE_UP or

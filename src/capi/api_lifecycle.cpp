@@ -39,6 +39,7 @@ int32_t tether_client_create(const tether_config* config, tether_client** out_cl
     std::string error;
     std::unique_ptr<tether::client::Engine> engine = tether::client::Engine::create(std::move(engine_config), &error);
     if (!engine) return fail_without_client(TETHER_ERROR_INVALID_CONFIG, error);
+    HandleRegistry::stop_live_clients_at_exit_once();
     *out_client = HandleRegistry::instance().add(std::make_shared<ClientHandle>(std::move(engine)));
     return TETHER_OK;
   } catch (...) {

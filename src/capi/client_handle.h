@@ -28,6 +28,10 @@ class ClientHandle {
   void destroy();
 
   client::Engine& engine() { return *engine_; }
+  // At exit (HandleRegistry): the io thread ends; nothing is freed.
+  void halt_for_exit() noexcept {
+    if (engine_) engine_->halt_for_exit();
+  }
 
   // Pump side: one thread at a time by contract; the mutex turns misuse
   // into serialization instead of a torn vector.

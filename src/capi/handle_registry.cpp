@@ -1,6 +1,8 @@
 #include "capi/handle_registry.h"
 
 #include <chrono>
+#include <cstdlib>
+#include <vector>
 
 namespace tether::capi {
 
@@ -71,6 +73,31 @@ std::shared_ptr<ClientHandle> HandleRegistry::remove(const tether_client* handle
   std::shared_ptr<ClientHandle> client = std::move(found->second);
   live_.erase(found);
   return client;
+}
+
+void HandleRegistry::halt_all() noexcept {
+  // try_lock: on Windows the handler runs after the OS ended every other
+  // thread, one of which may have died holding the lock.
+  std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
+  if (!lock.owns_lock()) return;
+  // Kept forever: a call still running on another thread holds its own
+  // reference, and freeing a client now would run its teardown while the
+  // process's static state is being destroyed.
+  static auto* halted = new std::vector<std::shared_ptr<ClientHandle>>();
+  for (auto& [id, client] : live_) {
+    client->halt_for_exit();
+    halted->push_back(std::move(client));
+  }
+  live_.clear();
+}
+
+void HandleRegistry::stop_live_clients_at_exit_once() {
+  static std::once_flag registered;
+  std::call_once(registered, [] {
+    instance();  // never destroyed, so alive in the handler
+    client::Engine::construct_process_state();
+    std::atexit([] { instance().halt_all(); });
+  });
 }
 
 }  // namespace tether::capi

@@ -27,8 +27,16 @@ class HandleRegistry {
   // Unregisters and returns the client (null if not live).
   std::shared_ptr<ClientHandle> remove(const tether_client* handle);
 
+  // Called by each create: the first one registers an exit handler (after
+  // constructing what the io threads use, so the handler runs before that
+  // is destroyed). At exit, or when the library is unloaded, the handler
+  // ends every live client's io thread, forgets the handles (later calls,
+  // destroy included, get INVALID_HANDLE) and leaves the clients to the OS.
+  static void stop_live_clients_at_exit_once();
+
  private:
   HandleRegistry();
+  void halt_all() noexcept;
   uintptr_t next_id();  // caller holds mutex_
 
   mutable std::mutex mutex_;

@@ -73,6 +73,17 @@ class Engine::Impl {
     if (io_thread_.joinable()) io_thread_.join();
   }
 
+  void halt_for_exit() noexcept {
+    // No host code runs on the io thread, so this is never that thread.
+    if (pumped() || !io_thread_.joinable() || io_thread_.get_id() == std::this_thread::get_id()) return;
+    loop_.stop();  // an atomic and Asio's stop: no lock a dying thread could hold
+    try {
+      io_thread_.join();
+    } catch (...) {
+      // Nothing left to do at exit.
+    }
+  }
+
   // ---- host-facing commands (any thread) ---------------------------------
 
   void for_each_session(void (ClientSession::*command)(TimeMs)) {
@@ -578,6 +589,9 @@ std::unique_ptr<Engine> Engine::create(EngineConfig config, std::string* error) 
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
+
+void Engine::halt_for_exit() noexcept { impl_->halt_for_exit(); }
+void Engine::construct_process_state() noexcept { transport::WsClient::construct_process_state(); }
 
 void Engine::connect() { impl_->for_each_session(&ClientSession::connect); }
 void Engine::close() { impl_->close(); }

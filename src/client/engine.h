@@ -25,6 +25,13 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
+  // For a process that exits with this engine alive: ends the io thread (a
+  // lock-free stop, then a join), leaving the rest to the OS; later calls
+  // find a halted engine. Called from an exit handler registered after
+  // construct_process_state(), so what the thread uses is still alive.
+  void halt_for_exit() noexcept;
+  static void construct_process_state() noexcept;
+
   void connect();
   void close();
   void reconnect_now();

@@ -58,6 +58,14 @@ class WsClient {
   WsClient(const WsClient&) = delete;
   WsClient& operator=(const WsClient&) = delete;
 
+  // Constructs now, rather than on first use, the process-wide state that
+  // connections use: the error categories of Asio, websocketpp and the
+  // standard library, and OpenSSL. Exit handlers and static destructors run
+  // in reverse order of registration, so a handler registered after this
+  // call runs while that state is still alive, and can stop a network
+  // thread that still uses it (a host that exits with live clients).
+  static void construct_process_state() noexcept;
+
   // Starts connecting; progress arrives through `handlers`. Invalid options are
   // reported the same way (TransportError::InvalidOptions). Returns
   // kNoConnection only if the attempt could not even be recorded (out of memory).

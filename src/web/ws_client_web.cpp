@@ -361,6 +361,9 @@ class WsClient::Impl : public std::enable_shared_from_this<WsClient::Impl> {
   std::string text_;  // reused: send_utf8_text needs a NUL
 };
 
+// No network thread in the browser, so nothing can outlive the page's exit.
+void WsClient::construct_process_state() noexcept {}
+
 WsClient::WsClient(EventLoop& loop) : loop_(&loop), impl_(std::make_shared<Impl>(loop)) {}
 WsClient::~WsClient() {
   impl_.reset();  // drops every socket and its callbacks, reporting nothing
