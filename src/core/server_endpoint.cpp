@@ -1,5 +1,6 @@
 #include "core/server_endpoint.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "core/local_broker.h"
@@ -109,8 +110,38 @@ void ServerEndpoint::handle_frame(ConnectionId id, std::string_view frame, Frame
     connection->session.handle_text(frame, now);
   }
   route_events(*connection, now);
+  over_unanswered_bound(*connection);  // its error replies may have crossed the bound
   close_replaced_connections();
   mark_dirty(*connection);  // replies, and the idle deadline moved
+}
+
+bool ServerEndpoint::handle_ping(ConnectionId id, size_t payload_bytes, size_t queued_bytes, TimeMs now) {
+  // An empty pong held by websocketpp was measured at about 220 bytes.
+  constexpr size_t kQueuedPongBytes = 256;
+  Connection* connection = find(id);
+  if (connection == nullptr) return false;
+  now_ = now;
+  wall_now_ = now + config_.session.wall_clock_offset_ms;
+  if (connection->dropped_for_not_reading) return false;
+  const TimeMs refill = (now - connection->ping_tokens_at) * kAnsweredPingsPerSecond / 1000;
+  if (refill > 0) {
+    connection->ping_tokens = static_cast<uint32_t>(
+        std::min<TimeMs>(kAnsweredPingsPerSecond, connection->ping_tokens + refill));
+    connection->ping_tokens_at = now;
+  }
+  if (connection->ping_tokens == 0) {
+    ++counters_.pings_unanswered;
+    return false;
+  }
+  --connection->ping_tokens;
+  // A queue that did not grow since the last ping was written from: the
+  // pongs counted so far have left.
+  if (queued_bytes <= connection->queued_at_last_ping) connection->queued_pong_bytes = 0;
+  connection->queued_at_last_ping = queued_bytes;
+  connection->queued_pong_bytes += kQueuedPongBytes + payload_bytes;
+  if (connection->queued_pong_bytes <= config_.max_unanswered_bytes) return true;
+  drop_for_not_reading(*connection);
+  return false;
 }
 
 void ServerEndpoint::handle_closed(ConnectionId id, TimeMs now) {

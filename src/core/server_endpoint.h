@@ -57,6 +57,7 @@ struct EndpointCounters {
   uint64_t client_errors = 0;      // error replies for bad input
   uint64_t slow_consumers = 0;     // sessions dropped with 4008
   uint64_t not_committed = 0;      // reliable publishes the broker could not commit (resent)
+  uint64_t pings_unanswered = 0;   // WebSocket pings past the per-connection rate (RFC 6455 5.5.3)
 };
 
 // Why a session was forgotten for good.
@@ -134,6 +135,18 @@ class ServerEndpoint {
   // max_unanswered_bytes. The runtime says so before handle_text and
   // poll_transmit, and again when the socket drains.
   void set_writable(ConnectionId id, bool writable);
+  // A WebSocket ping the transport answers itself. Its pong waits in the
+  // transport's queue as a message of its own (about 220 bytes for an empty
+  // one, while the queue's byte count grows by 2), so pongs are counted at
+  // what they cost, from the last time the queue was seen to shrink:
+  // `queued_bytes` is the transport's count now, which only grows while the
+  // client reads nothing. Past max_unanswered_bytes the client is dropped
+  // as a slow consumer (4008). An empty pong adds nothing to that count, so
+  // pings are also answered at most kAnsweredPingsPerSecond per connection
+  // (bursts of as many); the rest go unanswered, as RFC 6455 5.5.3 allows,
+  // and counted. Returns whether to answer the ping.
+  static constexpr uint32_t kAnsweredPingsPerSecond = 64;
+  bool handle_ping(ConnectionId id, size_t payload_bytes, size_t queued_bytes, TimeMs now);
 
   // ---- output ----
   // A connection with output or a changed deadline since it was last
@@ -206,6 +219,10 @@ class ServerEndpoint {
   // server_endpoint_limits.cpp: slow consumers and clients that stop reading.
   bool admit_input(Connection& connection, size_t bytes);
   void count_error_reply(Connection& connection, const ServerEvent& error);
+  // Past max_unanswered_bytes while blocked: dropped as a slow consumer
+  // (4008) the first time; true from then on.
+  bool over_unanswered_bound(Connection& connection);
+  void drop_for_not_reading(Connection& connection);  // 4008, once
   void report_error(Connection& connection, ServerEvent& error, TimeMs now);
   void report_suppressed_errors(Connection& connection);
   void drop_slow_consumer(const SessionPtr& session, const char* cause);

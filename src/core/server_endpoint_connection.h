@@ -21,6 +21,14 @@ struct ServerEndpoint::Connection {
   // error replies they caused (a tiny bad message can cost a 60-byte error).
   // Their replies cannot be written, so they wait in the session.
   size_t unanswered_bytes = 0;
+  bool dropped_for_not_reading = false;  // over the bound once: a 4008 is on its way
+  // WebSocket pongs queued in the transport since its queue last shrank
+  // (handle_ping), counted at what each costs, and that queue's size then.
+  size_t queued_pong_bytes = 0;
+  size_t queued_at_last_ping = 0;
+  // Pings it may have answered now (a bucket refilled per second).
+  uint32_t ping_tokens = ServerEndpoint::kAnsweredPingsPerSecond;
+  TimeMs ping_tokens_at = 0;
   // ClientError events since error_window_start; beyond max_error_reports
   // they are counted in suppressed_errors until the next one reported.
   uint32_t error_reports = 0;

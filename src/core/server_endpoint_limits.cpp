@@ -21,10 +21,26 @@ constexpr size_t kErrorReplyOverhead = 40;
 // since `{}` is 2 bytes and its error 60.
 bool ServerEndpoint::admit_input(Connection& connection, size_t bytes) {
   if (connection.writable) return true;
-  const bool told = connection.unanswered_bytes > config_.max_unanswered_bytes;
   connection.unanswered_bytes += bytes;
-  if (connection.unanswered_bytes <= config_.max_unanswered_bytes) return true;
-  if (told) return false;
+  return !over_unanswered_bound(connection);
+}
+
+void ServerEndpoint::count_error_reply(Connection& connection, const ServerEvent& error) {
+  if (connection.writable) return;
+  // Checked once the frame is handled (handle_frame): the error that
+  // crosses the bound drops the client then, not its next frame.
+  connection.unanswered_bytes += error.code.size() + error.reason.size() + kErrorReplyOverhead;
+}
+
+bool ServerEndpoint::over_unanswered_bound(Connection& connection) {
+  if (connection.writable || connection.unanswered_bytes <= config_.max_unanswered_bytes) return false;
+  drop_for_not_reading(connection);
+  return true;
+}
+
+void ServerEndpoint::drop_for_not_reading(Connection& connection) {
+  if (connection.dropped_for_not_reading) return;
+  connection.dropped_for_not_reading = true;
   if (connection.session.authenticated()) {
     drop_slow_consumer(connection.session.state(), "not_reading");
   } else {
@@ -36,12 +52,6 @@ bool ServerEndpoint::admit_input(Connection& connection, size_t bytes) {
     connection.session.close(close_code::kSlowConsumer, "slow consumer");
     mark_dirty(connection);
   }
-  return false;
-}
-
-void ServerEndpoint::count_error_reply(Connection& connection, const ServerEvent& error) {
-  if (connection.writable) return;
-  connection.unanswered_bytes += error.code.size() + error.reason.size() + kErrorReplyOverhead;
 }
 
 // A client sending garbage in a loop must not turn into a log line per

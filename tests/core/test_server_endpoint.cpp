@@ -166,6 +166,87 @@ TEST_CASE("a client that stops reading but keeps sending is a slow consumer past
   CHECK(canary.take(MessageType::Channel).size() == 1);
 }
 
+// The input alone stays under the bound here; the error replies it causes
+// cross it. The frame whose errors cross it is the last: the client is
+// dropped then (before, it was never dropped, and every later frame was
+// ignored without a word).
+TEST_CASE("error replies that push a blocked client past the bound drop it at once", "[core][endpoint][limits]") {
+  EndpointConfig config = endpoint_config_of(default_server_config());
+  config.max_unanswered_bytes = 4096;
+  ServerSim sim(config);
+  ServerSim::Client& sender = sim.auth("sender", kEverything);
+  sim.set_reading(sender, false);
+  std::string batch = "[";
+  for (int i = 0; i < 40; ++i) batch += i > 0 ? ",{}" : "{}";  // 40 missing_field errors, ~60 bytes each
+  batch += "]";
+  REQUIRE(2 * batch.size() < config.max_unanswered_bytes);  // the input alone never crosses it
+  int frames = 0;
+  for (; frames < 10 && !sender.closed; ++frames) sim.send(sender, batch);
+  CHECK(sender.closed);
+  CHECK(sender.close_code == close_code::kSlowConsumer);
+  CHECK(frames == 2);  // ~2.5 KB of errors per frame
+  const EndpointEvent* dropped = find_event(sim, EndpointEvent::Kind::SlowConsumer);
+  REQUIRE(dropped != nullptr);
+  CHECK(dropped->code == "not_reading");
+}
+
+// WebSocket pings never reach the session: the transport answers them, each
+// pong a queued message of its own. Counted at that cost while the
+// transport's queue only grows, they drop a client that reads nothing.
+TEST_CASE("WebSocket pings are counted at what their pongs cost while the client reads nothing",
+          "[core][endpoint][limits]") {
+  EndpointConfig config = endpoint_config_of(default_server_config());
+  config.max_unanswered_bytes = 64 * 1024;
+  ServerSim sim(config);
+  constexpr TimeMs kTokenMs = 1000 / ServerEndpoint::kAnsweredPingsPerSecond + 1;  // one ping's worth
+  // A reader: its queue empties (or shrinks) between pings, however many.
+  ServerSim::Client& reader = sim.auth("reader", kEverything);
+  TimeMs at = sim.now;
+  for (int i = 0; i < 10000; ++i) REQUIRE(sim.endpoint.handle_ping(reader.id, 0, i % 2 == 0 ? 0 : 500, at += kTokenMs));
+  for (int i = 0; i < 10000; ++i) REQUIRE(sim.endpoint.handle_ping(reader.id, 0, 100000 - i, at += kTokenMs));
+
+  ServerSim::Client& pinger = sim.open();  // unauthenticated, as the flood came
+  size_t queued = 0;
+  int answered = 0;
+  while (answered < 100000 && sim.endpoint.handle_ping(pinger.id, 125, queued, at += kTokenMs)) {
+    ++answered;
+    queued += 2 + 125;  // each pong adds its bytes; nothing leaves
+  }
+  sim.flush();
+  CHECK(answered > 0);
+  CHECK(static_cast<size_t>(answered) * (256 + 125) <= config.max_unanswered_bytes);
+  CHECK(static_cast<size_t>(answered + 1) * (256 + 125) > config.max_unanswered_bytes);
+  CHECK(pinger.closed);
+  CHECK(pinger.close_code == close_code::kSlowConsumer);
+  CHECK_FALSE(sim.endpoint.handle_ping(pinger.id, 0, 0, at += 1000));  // and never again
+  const EndpointEvent* dropped = find_event(sim, EndpointEvent::Kind::SlowConsumer);
+  REQUIRE(dropped != nullptr);
+  CHECK(dropped->code == "not_reading");
+  CHECK_FALSE(reader.closed);
+  CHECK(sim.endpoint.counters().pings_unanswered == 0);
+}
+
+// An empty pong adds nothing to the transport's byte count, so a flood of
+// empty pings is also held to a rate: bursts of 64, then 64 a second.
+TEST_CASE("WebSocket pings past the per-connection rate go unanswered and are counted", "[core][endpoint][limits]") {
+  ServerSim sim;
+  ServerSim::Client& flooder = sim.open();
+  constexpr uint32_t kRate = ServerEndpoint::kAnsweredPingsPerSecond;
+  const TimeMs start = sim.now + 5000;
+  uint32_t answered = 0;
+  for (int i = 0; i < 10000; ++i) answered += sim.endpoint.handle_ping(flooder.id, 0, 0, start) ? 1 : 0;
+  CHECK(answered == kRate);
+  CHECK(sim.endpoint.counters().pings_unanswered == 10000 - kRate);
+  // A second later the bucket is full again, and no fuller.
+  answered = 0;
+  for (int i = 0; i < 10000; ++i) answered += sim.endpoint.handle_ping(flooder.id, 0, 0, start + 1000) ? 1 : 0;
+  CHECK(answered == kRate);
+  answered = 0;
+  for (int i = 0; i < 10000; ++i) answered += sim.endpoint.handle_ping(flooder.id, 0, 0, start + 60000) ? 1 : 0;
+  CHECK(answered == kRate);
+  CHECK_FALSE(flooder.closed);  // refused pongs are not a reason to close
+}
+
 TEST_CASE("a blocked connection resumes writing when its socket drains", "[core][endpoint][flow]") {
   ServerSim sim;
   ServerSim::Client& c = subscriber(sim, "alice", "feed");
