@@ -72,6 +72,8 @@ std::string prometheus_metrics(const Server& server, const ClusterBroker* cluste
   m.add("tether_bytes_out_total", "counter", "Payload bytes written to clients.", u * traffic.bytes_out);
   m.add("tether_auth_failures_total", "counter", "Connections refused at auth (auth_failed).", u * counters.auth_failures);
   m.add("tether_client_errors_total", "counter", "Error replies to bad client input.", u * counters.client_errors);
+  m.add("tether_pings_unanswered_total", "counter", "WebSocket pings past the per-connection rate, not answered.",
+        u * counters.pings_unanswered);
   m.add("tether_slow_consumer_closes_total", "counter", "Sessions dropped as slow consumers (4008).",
         u * counters.slow_consumers);
   m.header("tether_drops_total", "counter", "Messages not delivered, by reason.");

@@ -71,6 +71,11 @@ transport::ServerHandlers Server::transport_handlers() {
   handlers.on_binary = [this](ConnectionId id, std::string_view bytes) {
     guarded("binary", [&] { on_frame(id, bytes, core::FrameKind::Binary); });
   };
+  handlers.on_ping = [this](ConnectionId id, size_t bytes) {
+    bool answer = true;
+    guarded("ping", [&] { answer = on_ping(id, bytes); });
+    return answer;
+  };
   handlers.on_closed = [this](ConnectionId id, const transport::CloseInfo& info) {
     guarded("close", [&] { on_closed(id, info); });
   };
@@ -312,6 +317,16 @@ void Server::on_frame(ConnectionId id, std::string_view frame, core::FrameKind k
   drain_events();
   // Replies go out with everything else this loop turn produces for it.
   schedule_flush();
+}
+
+bool Server::on_ping(ConnectionId id, size_t bytes) {
+  if (!endpoint_) return true;
+  const bool answer = endpoint_->handle_ping(id, bytes, ws_.buffered_bytes(id), loop_.now_ms());
+  if (!answer) {
+    drain_events();
+    schedule_flush();  // the 4008 close
+  }
+  return answer;
 }
 
 void Server::on_closed(ConnectionId id, const transport::CloseInfo& info) {

@@ -136,6 +136,7 @@ class Server {
   const char* make_endpoint();
   void on_open(ConnectionId id, std::string_view remote_address);
   void on_frame(ConnectionId id, std::string_view frame, core::FrameKind kind);
+  bool on_ping(ConnectionId id, size_t bytes);  // whether to answer a WebSocket ping
   void on_closed(ConnectionId id, const transport::CloseInfo& info);
   void on_writable(ConnectionId id);
   void on_timer(ConnectionId id);

@@ -63,6 +63,9 @@ struct ServerHandlers {
   // A binary frame (valid during the call). Without this handler a binary
   // frame closes the connection with 1003.
   std::function<void(ConnectionId, std::string_view bytes)> on_binary;
+  // A WebSocket ping with `bytes` of payload: return whether to answer it
+  // (websocketpp queues the pong). Without this handler every ping is answered.
+  std::function<bool(ConnectionId, std::size_t bytes)> on_ping;
   // Exactly once per opened connection, never after the WsServer is destroyed
   // and never from inside a WsServer call.
   std::function<void(ConnectionId, const CloseInfo&)> on_closed;

@@ -309,6 +309,41 @@ TEST_CASE("a non-reader that keeps sending is dropped once its unanswered input 
   CHECK(canary.is_open());
 }
 
+// WebSocket pings are answered by the transport, each pong a queued message
+// of its own (an empty one ~220 bytes, 3,334,000 of them grew a server to
+// 730 MB). They are answered at most 64 a second per connection; the rest
+// go unanswered (RFC 6455 5.5.3) and are counted in /metrics.
+TEST_CASE("a WebSocket ping flood from a client that reads nothing is answered at the per-connection rate",
+          "[server][integration][flow][backpressure]") {
+  ServerHarness harness;
+  RawClient canary(harness.loop, harness.url());
+  REQUIRE(canary.wait_open());
+  canary.send_auth(mint_token("canary"));
+  REQUIRE(canary.wait_for_message(MessageType::AuthSuccess));
+  RawSocket slow(harness.port, 4096);
+  subscribe_then_stop_reading(harness.loop, slow, harness.port, "feed");
+  std::string pings;
+  for (int i = 0; i < 1000; ++i) pings += RawSocket::masked_frame(RawSocket::kPing, "");
+  const int64_t started = harness.loop.now_ms();
+  constexpr int kWrites = 50;
+  for (int i = 0; i < kWrites; ++i) {
+    REQUIRE(slow.send_all(pings));
+    run_for(harness.loop, 5);
+  }
+  const uint64_t offered = kWrites * 1000;
+  REQUIRE(run_until(harness.loop, [&] {
+    return harness.server->counters().pings_unanswered + 64 * (1 + (harness.loop.now_ms() - started) / 1000 + 1) >=
+           offered;
+  }));
+  const uint64_t unanswered = harness.server->counters().pings_unanswered;
+  const double seconds = static_cast<double>(harness.loop.now_ms() - started) / 1000.0;
+  std::printf("WebSocket ping flood: %llu pings in %.2f s, %llu unanswered\n", static_cast<unsigned long long>(offered),
+              seconds, static_cast<unsigned long long>(unanswered));
+  CHECK(offered - unanswered <= 64 * (2 + static_cast<uint64_t>(seconds)));
+  canary.send(R"({"type":"ping","timestamp":1})");
+  CHECK(canary.wait_for_message(MessageType::Pong));
+}
+
 TEST_CASE("the flags --max-send-buffer-bytes and --handshake-timeout-ms parse and are documented", "[server][flow]") {
   CommandLine parsed;
   REQUIRE(parse_command_line({"--jwt-secret", "s"}, nullptr, parsed).empty());

@@ -54,6 +54,7 @@ class RawSocket {
   static std::string masked_frame(uint8_t opcode, std::string_view payload);
   static constexpr uint8_t kText = 0x1;
   static constexpr uint8_t kBinary = 0x2;
+  static constexpr uint8_t kPing = 0x9;
 
  private:
   struct Frame {

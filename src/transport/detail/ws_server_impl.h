@@ -373,6 +373,9 @@ class WsServer::Impl : public std::enable_shared_from_this<WsServer::Impl> {
     connection->set_message_handler([this, id](websocketpp::connection_hdl, auto message) {
       on_ws_message(id, message->get_opcode(), message->get_payload());
     });
+    connection->set_ping_handler([this, id](websocketpp::connection_hdl, std::string payload) {
+      return detached_ || !handlers_.on_ping || find_open(id) == nullptr || handlers_.on_ping(id, payload.size());
+    });
     connection->set_fail_handler([this, id](websocketpp::connection_hdl) { on_ws_end(id); });
     connection->set_close_handler([this, id](websocketpp::connection_hdl) { on_ws_end(id); });
   }
