@@ -21,6 +21,18 @@ namespace {
 using namespace codec_detail;
 using json::has_lone_surrogate;
 
+// An error names what it rejected (an unknown type, say), but echoes at most
+// this much of it, cut at a character boundary: a 1 MiB "type" must not come
+// back as a 1 MiB error frame, past the client's maxFrame (PROTOCOL.md 3.1).
+constexpr size_t kMaxEchoedBytes = 64;
+
+std::string_view echoable(std::string_view text) {
+  if (text.size() <= kMaxEchoedBytes) return text;
+  size_t end = kMaxEchoedBytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;  // not mid-character
+  return text.substr(0, end);
+}
+
 // ---------------------------------------------------------------------------
 // Decoding
 
@@ -426,7 +438,7 @@ class FrameHandler
 
   void drop_message(CodecError error, std::string_view detail) {
     out_.pop_back();
-    issues_.push_back({error, std::string(detail)});
+    issues_.push_back({error, std::string(echoable(detail))});
   }
 
   const CodecLimits& limits_;

@@ -173,6 +173,21 @@ TEST_CASE("wrong JSON types reject only that message", "[core][codec]") {
   }
 }
 
+// An unknown type is named in the error, but a huge one is not echoed back
+// whole: the reply would be larger than the frame that carried it, and than
+// the client's maxFrame. At most 64 bytes, never cut inside a character.
+TEST_CASE("an unknown type is echoed in its error at most 64 bytes long, whole characters only", "[core][codec]") {
+  CHECK(decode_rejected(R"({"type":"warp_drive"})").detail == "warp_drive");
+  const std::string huge(100000, 't');
+  const DecodeIssue long_type = decode_rejected(R"({"type":")" + huge + R"("})");
+  CHECK(long_type.error == CodecError::UnknownType);
+  CHECK(long_type.detail == std::string(64, 't'));
+  // "é" is 2 bytes: 63 x 'a' then "é" would put byte 64 mid-character.
+  const std::string accented = std::string(63, 'a') + "\xC3\xA9" + std::string(100, 'b');
+  const DecodeIssue cut = decode_rejected(R"({"type":")" + accented + R"("})");
+  CHECK(cut.detail == std::string(63, 'a'));
+}
+
 TEST_CASE("numeric fields accept their full range", "[core][codec]") {
   const Message a = decode_one(R"({"type":"auth","token":"t","lastSeq":18446744073709551615,)"
                                R"("window":4294967295})");
