@@ -1,13 +1,23 @@
 #include "core/reliable_receiver.h"
 
+#include <cstdint>
 #include <utility>
 
 namespace tether::core {
 
+namespace {
+// Where delivery stands once the sender's `base` is applied: base - 1 when
+// that is past it. Never written as delivered + 1, which wraps to 0 at the
+// last sequence (2^64 - 1) and would move delivery backwards.
+uint64_t delivered_after_base(uint64_t base, uint64_t delivered) {
+  return base > 0 && base - 1 > delivered ? base - 1 : delivered;
+}
+}  // namespace
+
 ReliableReceiver::Verdict ReliableReceiver::accept(Message&& msg, std::vector<Message>& ready) {
   // The sender no longer waits for anything below `base` (acked or given up),
   // so neither do we: hand over what we hold below it and move past the gap.
-  if (msg.base > delivered_up_to_ + 1) {
+  if (delivered_after_base(msg.base, delivered_up_to_) != delivered_up_to_) {
     while (!buffer_.empty() && buffer_.begin()->first < msg.base) {
       buffered_bytes_ -= bytes_of(buffer_.begin()->second);
       ready.push_back(std::move(buffer_.begin()->second));
@@ -28,7 +38,7 @@ ReliableReceiver::Verdict ReliableReceiver::accept(Message&& msg, std::vector<Me
     verdict = Verdict::Duplicate;
   } else if (seq - delivered_up_to_ > window_) {
     verdict = Verdict::OutOfWindow;
-  } else if (seq == delivered_up_to_ + 1) {
+  } else if (seq - delivered_up_to_ == 1) {  // seq > delivered_up_to_ here
     ready.push_back(std::move(msg));
     delivered_up_to_ = seq;
     ack_due_ = true;
@@ -44,10 +54,10 @@ ReliableReceiver::Verdict ReliableReceiver::accept(Message&& msg, std::vector<Me
 
 bool ReliableReceiver::would_buffer(const Message& msg) const {
   // Where delivery would stand after accept() applied the message's base.
-  uint64_t delivered = msg.base > delivered_up_to_ + 1 ? msg.base - 1 : delivered_up_to_;
-  while (buffer_.count(delivered + 1) != 0) ++delivered;
+  uint64_t delivered = delivered_after_base(msg.base, delivered_up_to_);
+  while (delivered != UINT64_MAX && buffer_.count(delivered + 1) != 0) ++delivered;
   const uint64_t seq = msg.id;
-  return seq > delivered + 1 && seq - delivered <= window_ && buffer_.count(seq) == 0;
+  return seq > delivered && seq - delivered > 1 && seq - delivered <= window_ && buffer_.count(seq) == 0;
 }
 
 void ReliableReceiver::drain_contiguous(std::vector<Message>& ready) {

@@ -190,6 +190,28 @@ TEST_CASE("receiver delivers in order, dedupes and fills gaps", "[core][reliable
   CHECK(r.ack_due());
 }
 
+// PROTOCOL.md 6.3: "If s <= delivered ... a duplicate. Drop it, but ack
+// again", at the last sequence too, where delivered + 1 wraps to 0.
+TEST_CASE("receiver at the last sequence treats everything as a duplicate", "[core][reliable]") {
+  ReliableReceiver r(8);
+  std::vector<Message> ready;
+  constexpr uint64_t kLast = UINT64_MAX;
+  CHECK(r.accept(reliable(kLast, kLast), ready) == ReliableReceiver::Verdict::Delivered);
+  CHECK(r.delivered_up_to() == kLast);
+  r.clear_ack_due();
+  for (const uint64_t id : {uint64_t{3}, kLast - 1, kLast}) {
+    INFO(id);
+    Message again = reliable(id, 1);
+    CHECK_FALSE(r.would_buffer(again));
+    CHECK(r.accept(std::move(again), ready) == ReliableReceiver::Verdict::Duplicate);
+    CHECK(r.delivered_up_to() == kLast);  // never moves back
+    CHECK(r.ack_due());                   // acked again
+    r.clear_ack_due();
+  }
+  CHECK(r.buffered_bytes() == 0);
+  CHECK(ready.size() == 1);
+}
+
 TEST_CASE("receiver window is bounded, base skips messages the sender gave up on", "[core][reliable]") {
   ReliableReceiver r(4);
   std::vector<Message> ready;
