@@ -340,7 +340,9 @@ typedef struct tether_config {
 
   /* Host side. */
   uint64_t max_pending_events;  /* events waiting for pump(), 1..2^30; at the limit inbound
-                                   messages wait (reliable) or drop (unreliable); 65536 */
+                                   messages wait (reliable) or drop (unreliable), passed by
+                                   at most one frame and what it releases (see "Limits a
+                                   host can hit"); 65536 */
   uint64_t seed;                /* jitter and random balancing; 0 = random; default 0 */
   int32_t log_level;            /* tether_log_level for LOG events; default WARN */
   uint32_t io_mode;             /* tether_io_mode; default TETHER_IO_THREAD. (0.1 and
@@ -349,7 +351,8 @@ typedef struct tether_config {
   /* ---- Added in 0.2 (a 0.1 caller's smaller struct_size gets the defaults) */
   uint64_t max_pending_event_bytes; /* bytes held by events waiting for pump() (channel,
                                        payload and text), >= 65536; at the limit inbound
-                                       messages wait or drop as for max_pending_events;
+                                       messages wait or drop as for max_pending_events,
+                                       which says by how much it can be passed;
                                        default 16777216 */
 } tether_config;
 
@@ -455,7 +458,11 @@ TETHER_API int32_t tether_client_set_token(tether_client* client, const char* to
  * - Durations: every *_ms field of tether_config is at most 604800000 (7 days).
  * - Events waiting for pump(): max_pending_events and max_pending_event_bytes;
  *   at either limit inbound reliable messages wait on the server (nothing is
- *   lost) and unreliable ones are dropped. */
+ *   lost) and unreliable ones are dropped. The limits are checked as each
+ *   inbound frame is taken in, and the frame that reaches one is taken whole:
+ *   the events can pass a limit by one frame (at most 4096 messages and
+ *   max_message_bytes) plus the reliable messages that frame releases from
+ *   the receive window (at most receive_window messages). */
 
 /* ---- Messaging --------------------------------------------------------------- */
 
