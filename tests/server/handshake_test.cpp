@@ -184,6 +184,42 @@ TEST_CASE("an upgrade request with a body is refused (413) without buffering it"
   CHECK(server.stop() == 0);
 }
 
+// RFC 6455 4.2.1: the key is 16 bytes in base64; a request with a NUL in a
+// header, or a body (Transfer-Encoding announces one too), is no upgrade.
+TEST_CASE("malformed upgrade requests get 400, one announcing a chunked body 413", "[server][integration][handshake]") {
+  ServerProcess server(kServerBinary, {"--jwt-secret", kTestSecret});
+  INFO(server.error());
+  REQUIRE(server.start());
+  transport::EventLoop loop;
+  const std::string good_key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+  const std::string version = "Sec-WebSocket-Version: 13\r\n";
+  struct Case {
+    const char* what;
+    std::string headers;
+    int status;
+  };
+  const Case cases[] = {
+      {"a well-formed request", good_key + version, 101},
+      {"a short key", "Sec-WebSocket-Key: abc\r\n" + version, 400},
+      {"a 15-byte key", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25j\r\n" + version, 400},
+      {"a key that is not base64", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub2*jZQ==\r\n" + version, 400},
+      {"two keys", good_key + good_key + version, 400},
+      {"a NUL in a header", good_key + version + std::string("X-Game: a") + '\0' + "b\r\n", 400},
+      {"a chunked body", good_key + version + "Transfer-Encoding: chunked\r\n", 413},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    RawSocket raw(server.port());
+    REQUIRE(raw.send_all(RawSocket::upgrade_request(server.port(), c.headers)));
+    REQUIRE(run_until(loop, [&] {
+      raw.poll();
+      return raw.response_complete() || raw.peer_closed();
+    }));
+    CHECK(raw.status() == c.status);
+  }
+  CHECK(server.stop() == 0);
+}
+
 TEST_CASE("sockets stuck in their handshake are bounded apart from max-connections",
           "[server][integration][handshake]") {
   constexpr int kPending = 4;

@@ -27,6 +27,7 @@
 #include "transport/detail/event_loop_access.h"
 #include "transport/detail/prepared_frame.h"
 #include "transport/detail/server_sockets.h"
+#include "transport/detail/upgrade_request.h"
 #include "transport/detail/tls_contexts.h"
 #include "transport/detail/ws_config.h"
 
@@ -380,10 +381,20 @@ class WsServer::Impl : public std::enable_shared_from_this<WsServer::Impl> {
     connection->set_close_handler([this, id](websocketpp::connection_hdl) { on_ws_end(id); });
   }
 
-  // The handshake checks: room left, and an acceptable subprotocol.
+  // The handshake checks: a well-formed request, room left, and an
+  // acceptable subprotocol.
   template <typename WsConnection>
   bool admit(Entry& entry, WsConnection& connection) {
     try {
+      switch (detail::check_upgrade_headers(connection.get_request().get_headers())) {
+        case detail::UpgradeProblem::None: break;
+        case detail::UpgradeProblem::HasBody:
+          connection.set_status(websocketpp::http::status_code::request_entity_too_large);
+          return false;
+        case detail::UpgradeProblem::BadRequest:
+          connection.set_status(websocketpp::http::status_code::bad_request);
+          return false;
+      }
       if (admitted_ >= options_.max_connections) {
         connection.set_status(websocketpp::http::status_code::service_unavailable);
         connection.replace_header("Retry-After", "1");
